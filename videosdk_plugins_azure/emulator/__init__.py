@@ -1,0 +1,29 @@
+"""A local Azure Voice Live service, for tests, benchmarks and offline demos.
+
+It speaks the Voice Live WebSocket protocol as the service does (see
+``voicelive-protocol.md``), so the real ``azure-ai-voicelive`` SDK and this plugin
+talk to it unchanged. What the assistant says is scripted with a
+:class:`Scenario`; failures are injected with :class:`Faults`; every client event is
+recorded per :class:`EmulatorConnection` for assertions.
+
+Run it standalone with ``python -m videosdk_plugins_azure.emulator``.
+"""
+
+from ._faults import FaultRule, Faults
+from ._record import EmulatorConnection
+from ._scenario import FunctionCall, ReplyContext, Scenario, Turn, echo_reply
+from ._server import VoiceLiveEmulator
+from ._speech import synthesize
+
+__all__ = [
+    "EmulatorConnection",
+    "FaultRule",
+    "Faults",
+    "FunctionCall",
+    "ReplyContext",
+    "Scenario",
+    "Turn",
+    "VoiceLiveEmulator",
+    "echo_reply",
+    "synthesize",
+]

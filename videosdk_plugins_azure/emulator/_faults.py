@@ -1,0 +1,160 @@
+"""Fault injection: the ways a real Voice Live connection goes wrong.
+
+Reconnect logic is only as good as the failures it was tested against, so the
+emulator can reproduce each of them on demand: a socket that vanishes (no close
+frame, the client sees 1006), a close with a chosen code, the service's
+``session_expired`` sequence, a slow handshake, a slow model and rejected auth.
+
+Rules are consumed: ``times=1`` (the default) fires once in the emulator's
+lifetime, so a test can drop the first connection and let the reconnect succeed.
+``times=None`` fires on every match.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+FaultAction = Literal["drop", "close"]
+
+
+@dataclass
+class FaultRule:
+    """One trigger and what happens when it matches.
+
+    Exactly one trigger is set: ``after_server`` (right after the first server
+    event of that type is sent), ``on_client`` (when a client event of that type
+    arrives, before it is handled) or ``after_events`` (after that many server
+    events on one connection).
+    """
+
+    action: FaultAction
+    after_server: str | None = None
+    on_client: str | None = None
+    after_events: int | None = None
+    close_code: int = 1011
+    error_code: str | None = None
+    """With ``close``: send an ``error`` event with this code before closing."""
+    times: int | None = 1
+    fired: int = 0
+
+    @property
+    def active(self) -> bool:
+        return self.times is None or self.fired < self.times
+
+    def matches_server(self, event_type: str, events_sent: int) -> bool:
+        if not self.active:
+            return False
+        if self.after_server is not None:
+            return self.after_server == event_type
+        return self.after_events is not None and events_sent >= self.after_events
+
+    def matches_client(self, event_type: str) -> bool:
+        return self.active and self.on_client == event_type
+
+
+@dataclass
+class Faults:
+    """The emulator's fault settings; mutable while it runs."""
+
+    handshake_delay: float = 0.0
+    """Seconds to wait before answering the WebSocket upgrade."""
+    model_latency: float = 0.0
+    """Seconds between ``response.created`` and the first output delta."""
+    reject_auth_status: int | None = None
+    """Answer every handshake with this HTTP status (401 or 403) while set."""
+    reject_auth_times: int | None = None
+    """How many handshakes to reject; None means all while the status is set."""
+    expire_after: float | None = None
+    """Seconds after connect when the service ends the session with ``session_expired``."""
+    expire_times: int | None = 1
+    rules: list[FaultRule] = field(default_factory=list)
+
+    def drop(
+        self,
+        *,
+        after_server: str | None = None,
+        on_client: str | None = None,
+        after_events: int | None = None,
+        times: int | None = 1,
+    ) -> FaultRule:
+        """Vanish without a close frame at the given point."""
+        return self._add(
+            FaultRule(
+                "drop",
+                after_server=after_server,
+                on_client=on_client,
+                after_events=after_events,
+                times=times,
+            )
+        )
+
+    def close(
+        self,
+        code: int,
+        *,
+        after_server: str | None = None,
+        on_client: str | None = None,
+        after_events: int | None = None,
+        error_code: str | None = None,
+        times: int | None = 1,
+    ) -> FaultRule:
+        """Close with ``code`` at the given point, optionally after an ``error`` event."""
+        return self._add(
+            FaultRule(
+                "close",
+                after_server=after_server,
+                on_client=on_client,
+                after_events=after_events,
+                close_code=code,
+                error_code=error_code,
+                times=times,
+            )
+        )
+
+    def expire(self, after: float, *, times: int | None = 1) -> None:
+        """End sessions like the service's duration cap: ``session_expired``, then close 1001."""
+        self.expire_after = after
+        self.expire_times = times
+
+    def reject_auth(self, status: int = 401, *, times: int | None = None) -> None:
+        self.reject_auth_status = status
+        self.reject_auth_times = times
+
+    def clear(self) -> None:
+        self.handshake_delay = 0.0
+        self.model_latency = 0.0
+        self.reject_auth_status = None
+        self.reject_auth_times = None
+        self.expire_after = None
+        self.rules.clear()
+
+    def take_auth_rejection(self) -> int | None:
+        """The status to reject this handshake with, consuming one use."""
+        if self.reject_auth_status is None:
+            return None
+        status = self.reject_auth_status
+        if self.reject_auth_times is not None:
+            self.reject_auth_times -= 1
+            if self.reject_auth_times <= 0:
+                self.reject_auth_status = None
+                self.reject_auth_times = None
+        return status
+
+    def take_expiry(self) -> float | None:
+        """The expiry delay for a new connection, consuming one use."""
+        if self.expire_after is None:
+            return None
+        after = self.expire_after
+        if self.expire_times is not None:
+            self.expire_times -= 1
+            if self.expire_times <= 0:
+                self.expire_after = None
+        return after
+
+    def _add(self, rule: FaultRule) -> FaultRule:
+        triggers = [rule.after_server, rule.on_client, rule.after_events]
+        if sum(t is not None for t in triggers) != 1:
+            raise ValueError("a fault needs exactly one of after_server, on_client, after_events")
+        self.rules.append(rule)
+        return rule

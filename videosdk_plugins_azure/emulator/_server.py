@@ -1,0 +1,275 @@
+"""The emulator's HTTP side: handshake, auth, and the lifetime of the server.
+
+It answers ``GET <base>/voice-live/realtime`` like the service: credentials are
+checked before the upgrade (a bad or missing one is an HTTP 401, which the SDK
+reports as a failed handshake), then each accepted socket gets its own
+:class:`~._connection.ConnectionHandler`. It binds loopback only unless told
+otherwise, because it accepts any credential you configure and serves anyone who
+can reach it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import ipaddress
+import itertools
+import logging
+import math
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any
+
+from aiohttp import web
+
+from ._connection import ConnectionHandler
+from ._faults import Faults
+from ._record import EmulatorConnection
+from ._scenario import Scenario
+
+log = logging.getLogger("videosdk_plugins_azure.emulator")
+
+_PATH_SUFFIX = "/voice-live/realtime"
+_MAX_CLIENT_FRAME = 24 * 1024 * 1024
+_TTS_ENGINES = frozenset({"auto", "espeak", "synthetic"})
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _error_body(status: int, code: str, message: str) -> web.Response:
+    return web.json_response({"error": {"code": code, "message": message}}, status=status)
+
+
+class VoiceLiveEmulator:
+    """A local Azure Voice Live service for tests, benchmarks and offline demos.
+
+    Use it as an async context manager::
+
+        async with VoiceLiveEmulator(api_key="test-key") as emu:
+            async with connect(endpoint=emu.endpoint, credential=AzureKeyCredential("test-key"),
+                               model="gpt-realtime") as conn:
+                ...
+
+    ``api_key`` / ``token`` set the accepted credentials (``api-key`` header or query
+    parameter, ``Authorization: Bearer``). With neither set, any non-empty credential
+    is accepted, but a missing one is still refused. ``speed`` paces audio deltas at
+    ``speed`` × real time (``math.inf`` sends them unpaced). ``tts`` picks the voice:
+    ``"espeak"`` (espeak-ng), ``"synthetic"`` (a deterministic speech-like signal) or
+    ``"auto"`` (espeak-ng when installed).
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        api_key: str | None = None,
+        token: str | None = None,
+        scenario: Scenario | None = None,
+        speed: float = 1.0,
+        chunk_ms: int = 100,
+        tts: str = "auto",
+        faults: Faults | None = None,
+        allow_remote: bool = False,
+        record_audio: bool = False,
+    ) -> None:
+        if not allow_remote and not is_loopback(host):
+            raise ValueError(
+                f"refusing to bind the emulator to non-loopback host {host!r}; "
+                "pass allow_remote=True (--allow-remote) if you really mean it"
+            )
+        if not speed > 0:
+            raise ValueError("speed must be > 0 (math.inf for unpaced)")
+        if not 10 <= chunk_ms <= 1000:
+            raise ValueError("chunk_ms must be between 10 and 1000")
+        if tts not in _TTS_ENGINES:
+            raise ValueError(f"tts must be one of {sorted(_TTS_ENGINES)}")
+        self.host = host
+        self._requested_port = port
+        self._api_key = api_key
+        self._token = token
+        self.scenario = scenario if scenario is not None else Scenario()
+        self.speed = speed
+        self.chunk_ms = chunk_ms
+        self.tts = tts
+        self.faults = faults if faults is not None else Faults()
+        self.record_audio = record_audio
+        self.connections: list[EmulatorConnection] = []
+        self._handlers: set[ConnectionHandler] = set()
+        self._websockets: set[web.WebSocketResponse] = set()
+        self._runner: web.AppRunner | None = None
+        self._port: int | None = None
+        self._ids: dict[str, itertools.count[int]] = {}
+        self._new_connection = asyncio.Condition()
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._runner is not None:
+            raise RuntimeError("the emulator is already running")
+        app = web.Application(client_max_size=_MAX_CLIENT_FRAME)
+        app.router.add_route("GET", "/{tail:.*}", self._handle)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+        await runner.setup()
+        site = web.TCPSite(runner, self.host, self._requested_port)
+        await site.start()
+        self._runner = runner
+        sockets = getattr(site._server, "sockets", None) or []
+        self._port = int(sockets[0].getsockname()[1]) if sockets else self._requested_port
+        log.info("Voice Live emulator listening on %s", self.endpoint)
+
+    async def stop(self) -> None:
+        runner, self._runner = self._runner, None
+        if runner is None:
+            return
+        for ws in list(self._websockets):
+            with contextlib.suppress(Exception):
+                await ws.close(code=1001, message=b"server shutting down")
+        await runner.cleanup()
+
+    async def __aenter__(self) -> VoiceLiveEmulator:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    # -- what callers read ---------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        if self._port is None:
+            raise RuntimeError("the emulator is not running")
+        return self._port
+
+    @property
+    def endpoint(self) -> str:
+        """The endpoint to give the SDK (or the plugin): ``ws://HOST:PORT``."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"ws://{host}:{self.port}"
+
+    @property
+    def unpaced(self) -> bool:
+        return math.isinf(self.speed)
+
+    def new_id(self, prefix: str) -> str:
+        """Ids unique across all connections, like the service's."""
+        counter = self._ids.setdefault(prefix, itertools.count(1))
+        return f"{prefix}_{next(counter):04d}"
+
+    async def wait_for_connection(
+        self, count: int = 1, *, timeout: float = 10.0
+    ) -> EmulatorConnection:
+        """Wait until ``count`` connections were accepted; return the last of them."""
+        async with asyncio.timeout(timeout), self._new_connection:
+            while len(self.connections) < count:
+                await self._new_connection.wait()
+            return self.connections[count - 1]
+
+    @property
+    def last_connection(self) -> EmulatorConnection:
+        if not self.connections:
+            raise LookupError("no connection yet")
+        return self.connections[-1]
+
+    # -- the handshake ---------------------------------------------------------------------
+
+    def _authenticate(self, request: web.Request) -> str | None:
+        """How the request authenticated, or None when it did not."""
+        key = request.headers.get("api-key")
+        kind = "api-key"
+        if key is None and request.query.get("api-key"):
+            key, kind = request.query["api-key"], "query"
+        if key is not None:
+            return kind if self._accepts(key, self._api_key) else None
+        authorization = (
+            request.headers.get("Authorization") or request.query.get("authorization") or ""
+        )
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() == "bearer" and token.strip():
+            return "bearer" if self._accepts(token.strip(), self._token) else None
+        return None
+
+    def _accepts(self, presented: str, expected: str | None) -> bool:
+        if not presented:
+            return False
+        if expected is None:
+            return self._api_key is None and self._token is None
+        return hmac.compare_digest(presented.encode(), expected.encode())
+
+    def _agent_from_query(self, query: Mapping[str, str]) -> dict[str, Any] | None:
+        name = query.get("agent-name")
+        if name is None:
+            return None
+        return {
+            "type": "agent",
+            "name": name,
+            "agent_id": f"{name}:{query.get('agent-version', 'latest')}",
+            "project_name": query.get("agent-project-name"),
+            "version": query.get("agent-version"),
+            "conversation_id": query.get("conversation-id"),
+        }
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        if not request.path.rstrip("/").endswith(_PATH_SUFFIX):
+            return _error_body(404, "not_found", "Resource not found.")
+        if self.faults.handshake_delay > 0:
+            await asyncio.sleep(self.faults.handshake_delay)
+        rejected = self.faults.take_auth_rejection()
+        if rejected is not None:
+            return _error_body(
+                rejected,
+                "invalid_api_key" if rejected == 401 else "forbidden",
+                "Access denied (injected).",
+            )
+        auth = self._authenticate(request)
+        if auth is None:
+            return _error_body(
+                401,
+                "invalid_api_key",
+                "Access denied due to invalid subscription key or wrong API endpoint.",
+            )
+        query = request.query
+        if "model" not in query and "agent-name" not in query:
+            return _error_body(400, "missing_model", "Either 'model' or 'agent-name' is required.")
+        if ("agent-name" in query) != ("agent-project-name" in query):
+            return _error_body(
+                400, "invalid_agent", "'agent-name' and 'agent-project-name' go together."
+            )
+        ws = web.WebSocketResponse(max_msg_size=_MAX_CLIENT_FRAME, autoping=True, heartbeat=None)
+        if not ws.can_prepare(request).ok:
+            return _error_body(426, "upgrade_required", "This endpoint speaks WebSocket only.")
+        await ws.prepare(request)
+        record = EmulatorConnection(
+            len(self.connections),
+            path=request.path,
+            query=dict(query),
+            headers=dict(request.headers),
+            auth=auth,
+            keep_audio=self.record_audio,
+        )
+        handler = ConnectionHandler(self, ws, request, record, agent=self._agent_from_query(query))
+        self.connections.append(record)
+        async with self._new_connection:
+            self._new_connection.notify_all()
+        self._websockets.add(ws)
+        self._handlers.add(handler)
+        try:
+            await handler.run()
+        finally:
+            self._handlers.discard(handler)
+            self._websockets.discard(ws)
+        return ws
