@@ -1,0 +1,133 @@
+"""``python -m videosdk_plugins_azure.emulator`` as a separate process, driven by the SDK."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from azure.ai.voicelive import models as m
+
+from videosdk_plugins_azure.emulator import Scenario
+
+from .conftest import quiet, recv_until, speech, stream
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def start_cli(*args: str) -> tuple[asyncio.subprocess.Process, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "videosdk_plugins_azure.emulator",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        cwd=ROOT,
+    )
+    assert proc.stdout is not None
+    async with asyncio.timeout(30):
+        line = (await proc.stdout.readline()).decode()
+    return proc, line
+
+
+async def stop_cli(proc: asyncio.subprocess.Process) -> tuple[int, str]:
+    proc.send_signal(signal.SIGTERM)
+    async with asyncio.timeout(15):
+        rest, _ = await proc.communicate()
+    assert proc.returncode is not None
+    return proc.returncode, rest.decode()
+
+
+async def test_cli_prints_one_ready_line_and_serves_the_sdk_quickstart(tmp_path: Path) -> None:
+    script = tmp_path / "scenario.json"
+    script.write_text(json.dumps({"turns": [{"user": "hello", "reply": "Hi, I am the emulator."}]}))
+    proc, line = await start_cli(
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--api-key",
+        "cli-key",
+        "--speed",
+        "0",
+        "--scenario",
+        str(script),
+    )
+    try:
+        assert line.startswith("ready ws://127.0.0.1:")
+        endpoint = line.split()[1]
+        port = int(endpoint.rsplit(":", 1)[1])
+        assert 0 < port < 65536
+
+        from azure.ai.voicelive.aio import connect
+        from azure.core.credentials import AzureKeyCredential
+
+        async with connect(
+            endpoint=endpoint, credential=AzureKeyCredential("cli-key"), model="gpt-realtime"
+        ) as conn:
+            await conn.session.update(
+                session=m.RequestSession(
+                    modalities=[m.Modality.TEXT, m.Modality.AUDIO],
+                    instructions="You are helpful.",
+                    voice=m.AzureStandardVoice(name="en-US-AvaNeural"),
+                    input_audio_format=m.InputAudioFormat.PCM16,
+                    output_audio_format=m.OutputAudioFormat.PCM16,
+                    turn_detection=m.ServerVad(
+                        threshold=0.5, prefix_padding_ms=300, silence_duration_ms=500
+                    ),
+                    input_audio_echo_cancellation=m.AudioEchoCancellation(),
+                    input_audio_noise_reduction=m.AudioNoiseReduction(
+                        type="azure_deep_noise_suppression"
+                    ),
+                )
+            )
+            await recv_until(conn, "session.updated")
+            audio = np.concatenate(
+                [quiet(24000, 0.4), await speech("Hello there.", 24000), quiet(24000, 1.0)]
+            )
+            await stream(conn, audio, 24000)
+            events = await recv_until(conn, "response.done", timeout=20)
+        spoken = b"".join(e.delta for e in events if e.type == "response.audio.delta")
+        assert len(spoken) > 24000  # more than half a second of voice
+        transcript = next(
+            e for e in events if e.type == "response.audio_transcript.done"
+        ).transcript
+        assert transcript == "Hi, I am the emulator."
+    finally:
+        code, rest = await stop_cli(proc)
+    assert code == 0
+    assert rest == ""  # exactly one line on stdout
+
+
+async def test_cli_refuses_a_public_bind() -> None:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "videosdk_plugins_azure.emulator",
+        "--host",
+        "0.0.0.0",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        cwd=ROOT,
+    )
+    async with asyncio.timeout(30):
+        out, err = await proc.communicate()
+    assert proc.returncode == 2
+    assert out == b""
+    assert b"non-loopback" in err
+
+
+def test_scenario_files_are_validated(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="unknown keys"):
+        Scenario.from_data({"turns": [{"user": "x", "replly": "typo"}]})
+    with pytest.raises(ValueError, match="needs a 'name'"):
+        Scenario.from_data([{"calls": [{"arguments": {}}]}])
+    scenario = Scenario.from_data([{"user": "a", "calls": [{"name": "f", "arguments": {"x": 1}}]}])
+    index, turn = scenario.next_turn()
+    assert (index, turn.user, turn.calls[0].arguments_json()) == (0, "a", '{"x":1}')
+    assert scenario.next_turn()[0] == -1  # past the script: unscripted turns
