@@ -863,3 +863,75 @@ async def test_records_keep_client_events_without_audio_payloads(emu: VoiceLiveE
     assert record.input_audio_bytes == 9600
     assert record.output_audio_bytes > 0
     assert record.types()[0] == "session.created"
+
+
+@pytest.mark.parametrize(
+    ("phase", "last_server_event"),
+    [
+        ("session_update", "session.created"),
+        ("user_speech", "input_audio_buffer.speech_started"),
+        ("response_audio", "response.audio.delta"),
+        ("tool_call", "response.done"),
+        ("between_turns", "response.done"),
+    ],
+)
+async def test_named_phases_drop_at_the_right_point(
+    emu: VoiceLiveEmulator, phase: str, last_server_event: str
+) -> None:
+    tool_turn = Turn(calls=[FunctionCall("get_weather", {"city": "Paris"})], reply="Sunny.")
+    emu.scenario = scenario(tool_turn if phase == "tool_call" else Turn(reply="Fine."))
+    emu.faults.drop(during=phase)  # type: ignore[arg-type]
+
+    async def a_call(conn) -> None:  # type: ignore[no-untyped-def]
+        await recv_until(conn, "session.created")
+        await conn.session.update(session=m.RequestSession(tools=[WEATHER_TOOL]))
+        await recv_until(conn, "session.updated")
+        await talk(conn, "Hello there.")
+        await recv_until(conn, "response.done", timeout=5)
+        await recv_until(conn, "session.updated", timeout=5)  # never comes: the socket is gone
+
+    async with sdk(emu) as conn:
+        with pytest.raises(ConnectionError):  # the SDK's; ConnectionClosed on receive
+            await a_call(conn)
+    record = emu.connections[0]
+    assert await record.wait_closed() == 1006
+    assert record.types()[-1] == last_server_event
+    done = record.events("response.done", source="server")
+    if phase == "tool_call":
+        assert done[-1]["response"]["output"][0]["type"] == "function_call"
+    if phase == "between_turns":
+        assert done[-1]["response"]["output"][0]["type"] == "message"
+
+
+def test_a_fault_takes_one_trigger() -> None:
+    from videosdk_plugins_azure.emulator import Faults
+
+    faults = Faults()
+    with pytest.raises(ValueError, match="not both"):
+        faults.drop(during="tool_call", after_events=3)
+    with pytest.raises(ValueError, match="unknown phase"):
+        faults.drop(during="lunch")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="exactly one"):
+        faults.drop()
+
+
+@pytest.mark.parametrize(
+    "vad", ["azure_semantic_vad", "azure_semantic_vad_en", "azure_semantic_vad_multilingual"]
+)
+async def test_azure_semantic_vad_behaves_like_server_vad(emu: VoiceLiveEmulator, vad: str) -> None:
+    cls = {
+        "azure_semantic_vad": m.AzureSemanticVad,
+        "azure_semantic_vad_en": m.AzureSemanticVadEn,
+        "azure_semantic_vad_multilingual": m.AzureSemanticVadMultilingual,
+    }[vad]
+    async with sdk(emu) as conn:
+        await session_ready(
+            conn, turn_detection=cls(remove_filler_words=True, silence_duration_ms=400)
+        )
+        updated = emu.connections[0].session["turn_detection"]
+        assert updated["type"] == vad
+        assert updated["silence_duration_ms"] == 400
+        await talk(conn, "Hello, semantic detection.")
+        events = await recv_until(conn, "response.done")
+    assert types(events).count("input_audio_buffer.speech_started") == 1
+    assert types(events).count("input_audio_buffer.speech_stopped") == 1

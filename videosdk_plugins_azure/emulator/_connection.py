@@ -160,7 +160,7 @@ class ConnectionHandler:
             self.record.output_audio_bytes += len(event["delta"]) * 3 // 4
         await self.record._record("server", event)
         for rule in self._emu.faults.rules:
-            if rule.matches_server(event["type"], self._events_sent):
+            if rule.matches_server(event, self._events_sent):
                 await self._fire(rule)
 
     async def _control_send(self, event: dict[str, Any]) -> None:

@@ -12,10 +12,50 @@ lifetime, so a test can drop the first connection and let the reconnect succeed.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 FaultAction = Literal["drop", "close"]
+Phase = Literal["session_update", "user_speech", "response_audio", "tool_call", "between_turns"]
+
+
+def _calls_tools(event: Mapping[str, Any]) -> bool:
+    output = (event.get("response") or {}).get("output") or []
+    return any(item.get("type") == "function_call" for item in output)
+
+
+def _answered(event: Mapping[str, Any]) -> bool:
+    response = event.get("response") or {}
+    return response.get("status") == "completed" and not _calls_tools(event)
+
+
+PHASES: dict[str, dict[str, Any]] = {
+    "session_update": {"on_client": "session.update"},
+    "user_speech": {"after_server": "input_audio_buffer.speech_started"},
+    "response_audio": {"after_server": "response.audio.delta"},
+    "tool_call": {"after_server": "response.done", "where": _calls_tools},
+    "between_turns": {"after_server": "response.done", "where": _answered},
+}
+"""The phases of a call a test can break, as triggers.
+
+``tool_call`` fires once a response that called tools is done, while the client
+runs them; ``between_turns`` once an answer is complete.
+"""
+
+
+def _triggers(
+    during: str | None, after_server: str | None, on_client: str | None, after_events: int | None
+) -> dict[str, Any]:
+    explicit = {"after_server": after_server, "on_client": on_client, "after_events": after_events}
+    given = {k: v for k, v in explicit.items() if v is not None}
+    if during is not None:
+        if given:
+            raise ValueError("give either 'during' or an explicit trigger, not both")
+        if during not in PHASES:
+            raise ValueError(f"unknown phase {during!r}; one of {sorted(PHASES)}")
+        return dict(PHASES[during])
+    return given
 
 
 @dataclass
@@ -32,6 +72,8 @@ class FaultRule:
     after_server: str | None = None
     on_client: str | None = None
     after_events: int | None = None
+    where: Callable[[Mapping[str, Any]], bool] | None = None
+    """Optional extra condition on the matching server event."""
     close_code: int = 1011
     error_code: str | None = None
     """With ``close``: send an ``error`` event with this code before closing."""
@@ -42,11 +84,13 @@ class FaultRule:
     def active(self) -> bool:
         return self.times is None or self.fired < self.times
 
-    def matches_server(self, event_type: str, events_sent: int) -> bool:
+    def matches_server(self, event: Mapping[str, Any], events_sent: int) -> bool:
         if not self.active:
             return False
         if self.after_server is not None:
-            return self.after_server == event_type
+            return self.after_server == event.get("type") and (
+                self.where is None or self.where(event)
+            )
         return self.after_events is not None and events_sent >= self.after_events
 
     def matches_client(self, event_type: str) -> bool:
@@ -73,19 +117,18 @@ class Faults:
     def drop(
         self,
         *,
+        during: Phase | None = None,
         after_server: str | None = None,
         on_client: str | None = None,
         after_events: int | None = None,
         times: int | None = 1,
     ) -> FaultRule:
-        """Vanish without a close frame at the given point."""
+        """Vanish without a close frame at the given point (or ``during`` a phase)."""
         return self._add(
             FaultRule(
                 "drop",
-                after_server=after_server,
-                on_client=on_client,
-                after_events=after_events,
                 times=times,
+                **_triggers(during, after_server, on_client, after_events),
             )
         )
 
@@ -93,6 +136,7 @@ class Faults:
         self,
         code: int,
         *,
+        during: Phase | None = None,
         after_server: str | None = None,
         on_client: str | None = None,
         after_events: int | None = None,
@@ -103,12 +147,10 @@ class Faults:
         return self._add(
             FaultRule(
                 "close",
-                after_server=after_server,
-                on_client=on_client,
-                after_events=after_events,
                 close_code=code,
                 error_code=error_code,
                 times=times,
+                **_triggers(during, after_server, on_client, after_events),
             )
         )
 
