@@ -12,9 +12,11 @@ from typing import Any
 import numpy as np
 import pytest
 from azure.ai.voicelive.aio import VoiceLiveConnection, connect
+from azure.ai.voicelive.models import ServerEvent
 from azure.core.credentials import AzureKeyCredential
 
 from videosdk_plugins_azure.emulator import Scenario, VoiceLiveEmulator, synthesize
+from videosdk_plugins_azure.emulator._errors import ProtocolError
 
 KEY = "test-key-0123456789"
 MODEL = "gpt-realtime"
@@ -87,3 +89,15 @@ async def stream(
 
 def scenario(*turns: Any) -> Scenario:
     return Scenario(turns)
+
+
+def deserialize(payload: dict[str, Any]) -> Any:
+    """What the SDK's ``recv()`` does with a frame (untyped in the SDK)."""
+    return ServerEvent._deserialize(payload, [])  # type: ignore[no-untyped-call]
+
+
+def assert_rejected(call: Any, code: str, param: str) -> ProtocolError:
+    with pytest.raises(ProtocolError) as info:
+        call()
+    assert (info.value.code, info.value.param) == (code, param), info.value.message
+    return info.value

@@ -9,11 +9,11 @@ from azure.ai.voicelive.models import (
     ResponseFunctionCallItem,
     ResponseFunctionCallOutputItem,
     ResponseMessageItem,
-    ServerEvent,
 )
 
 from videosdk_plugins_azure.emulator._conversation import Conversation, user_text
-from videosdk_plugins_azure.emulator._errors import ProtocolError
+
+from .conftest import assert_rejected, deserialize
 
 
 def user(text: str) -> dict[str, Any]:
@@ -27,18 +27,6 @@ CALL = {
     "arguments": '{"city":"Paris"}',
 }
 OUTPUT = {"type": "function_call_output", "call_id": "call_1", "output": '{"temp":21}'}
-
-
-def deserialize(payload: dict[str, Any]) -> Any:
-    """What the SDK's ``recv()`` does with a frame (untyped in the SDK)."""
-    return ServerEvent._deserialize(payload, [])  # type: ignore[no-untyped-call]
-
-
-def assert_rejected(call: Any, code: str, param: str) -> ProtocolError:
-    with pytest.raises(ProtocolError) as info:
-        call()
-    assert (info.value.code, info.value.param) == (code, param), info.value.message
-    return info.value
 
 
 def assistant_audio(conv: Conversation, transcript: str, ms: float) -> str:

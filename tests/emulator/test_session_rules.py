@@ -8,17 +8,17 @@ from typing import Any
 import pytest
 from azure.ai.voicelive.models import (
     ResponseSession,
-    ServerEvent,
     ServerEventSessionCreated,
     ServerVad,
 )
 
-from videosdk_plugins_azure.emulator._errors import ProtocolError
 from videosdk_plugins_azure.emulator._session import (
     apply_session_update,
     default_session,
     validate_response_params,
 )
+
+from .conftest import assert_rejected, deserialize
 
 BASE = default_session(
     session_id="sess_t", model="gpt-realtime", api_version="2026-07-15", now=1000.0
@@ -31,18 +31,6 @@ MCP = {"type": "mcp", "server_label": "docs", "server_url": "https://mcp.example
 def update(patch: Any, current: dict[str, Any] | None = None, **kw: Any) -> dict[str, Any]:
     kw.setdefault("audio_received", False)
     return apply_session_update(BASE if current is None else current, patch, **kw)
-
-
-def deserialize(payload: dict[str, Any]) -> Any:
-    """What the SDK's ``recv()`` does with a frame (untyped in the SDK)."""
-    return ServerEvent._deserialize(payload, [])  # type: ignore[no-untyped-call]
-
-
-def assert_rejected(call: Any, code: str, param: str) -> ProtocolError:
-    with pytest.raises(ProtocolError) as info:
-        call()
-    assert (info.value.code, info.value.param) == (code, param), info.value.message
-    return info.value
 
 
 # -- default_session ------------------------------------------------------------------------
