@@ -1,10 +1,23 @@
 """Azure Voice Live for the VideoSDK AI agents framework.
 
-The realtime model lands in :mod:`videosdk_plugins_azure.voice_live`; the local
-Voice Live emulator used by the tests, the benchmarks and the offline demo lives in
-:mod:`videosdk_plugins_azure.emulator`.
+``Pipeline(llm=AzureVoiceLive(model="gpt-realtime", config=AzureVoiceLiveConfig(...)))``.
+
+The local Voice Live emulator lives in :mod:`videosdk_plugins_azure.emulator` and
+the offline test harness in :mod:`videosdk_plugins_azure.testing`.
 """
 
+from .config import AzureVoiceLiveConfig, EndOfUtterance, TurnDetection
+from .errors import VoiceLiveAuthError, VoiceLiveConnectError, VoiceLiveError
 from .version import __version__
+from .voice_live import AzureVoiceLive
 
-__all__ = ["__version__"]
+__all__ = [
+    "AzureVoiceLive",
+    "AzureVoiceLiveConfig",
+    "EndOfUtterance",
+    "TurnDetection",
+    "VoiceLiveAuthError",
+    "VoiceLiveConnectError",
+    "VoiceLiveError",
+    "__version__",
+]

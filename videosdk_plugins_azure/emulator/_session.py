@@ -442,9 +442,13 @@ def _check_tool_choice_target(choice: Any, param: str, names: Collection[str]) -
 # -- generation limits ---------------------------------------------------------------
 
 
+_GPT_REALTIME_PREFIXES = ("gpt-realtime", "gpt-4o-realtime", "gpt-4o-mini-realtime")
+
+
 def temperature_range(model: str | None) -> tuple[float, float]:
-    """GPT-realtime models accept [0.6, 1.2]; other (text) models the usual [0, 2]."""
-    return (0.6, 1.2) if model is None or "realtime" in model else (0.0, 2.0)
+    """GPT realtime models accept [0.6, 1.2]; other models (and agents) the usual [0, 2]."""
+    gpt_realtime = model is not None and model.startswith(_GPT_REALTIME_PREFIXES)
+    return (0.6, 1.2) if gpt_realtime else (0.0, 2.0)
 
 
 def _check_temperature(value: float, param: str, model: str | None) -> None:

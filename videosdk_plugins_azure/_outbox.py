@@ -1,0 +1,84 @@
+"""The one ordered path from the plugin to the socket.
+
+Everything the plugin sends goes through here, in order, sent by a single task. The
+framework's hooks therefore never wait on the network (``handle_audio_input`` is
+awaited inline in the meeting's receive loop), and a slow socket cannot make memory
+grow: audio is bounded and its oldest chunks are dropped and counted, while
+control events (session updates, items, responses, truncations) are never dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass
+class _Entry:
+    event: dict[str, Any]
+    audio_bytes: int = 0
+
+
+class Outbox:
+    """A FIFO of client events; audio entries are bounded by ``max_audio_bytes``."""
+
+    def __init__(self, max_audio_bytes: int) -> None:
+        self._entries: deque[_Entry] = deque()
+        self._audio_bytes = 0
+        self.max_audio_bytes = max_audio_bytes
+        self.dropped_audio_bytes = 0
+        self.dropped_audio_chunks = 0
+        self._ready = asyncio.Event()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @property
+    def audio_bytes(self) -> int:
+        return self._audio_bytes
+
+    def put(self, event: dict[str, Any], *, urgent: bool = False) -> None:
+        """Queue a control event; ``urgent`` ones (a cancel) go before queued audio."""
+        if urgent:
+            self._entries.appendleft(_Entry(event))
+        else:
+            self._entries.append(_Entry(event))
+        self._ready.set()
+
+    def put_audio(self, b64_audio: str, nbytes: int) -> None:
+        self._entries.append(
+            _Entry({"type": "input_audio_buffer.append", "audio": b64_audio}, nbytes)
+        )
+        self._audio_bytes += nbytes
+        if self._audio_bytes > self.max_audio_bytes:
+            self._drop_oldest_audio()
+        self._ready.set()
+
+    def _drop_oldest_audio(self) -> None:
+        kept: deque[_Entry] = deque()
+        while self._entries and self._audio_bytes > self.max_audio_bytes:
+            entry = self._entries.popleft()
+            if entry.audio_bytes:
+                self._audio_bytes -= entry.audio_bytes
+                self.dropped_audio_bytes += entry.audio_bytes
+                self.dropped_audio_chunks += 1
+            else:
+                kept.append(entry)
+        self._entries.extendleft(reversed(kept))
+
+    async def get(self) -> dict[str, Any]:
+        while not self._entries:
+            self._ready.clear()
+            await self._ready.wait()
+        entry = self._entries.popleft()
+        self._audio_bytes -= entry.audio_bytes
+        return entry.event
+
+    def clear_audio(self) -> int:
+        """Forget queued audio (e.g. while the caller may not interrupt); returns bytes dropped."""
+        dropped = self._audio_bytes
+        self._entries = deque(e for e in self._entries if not e.audio_bytes)
+        self._audio_bytes = 0
+        return dropped

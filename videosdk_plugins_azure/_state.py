@@ -1,0 +1,270 @@
+"""The call's bookkeeping, with no I/O: responses, playback, requests, transcripts.
+
+Like ``h11``, this module only records what happened and answers what to do next;
+:mod:`.voice_live` feeds it server events and playback positions and performs the
+I/O. That keeps the rules that users' complaints are about testable in
+microseconds, with no socket:
+
+* audio of a cancelled or superseded response never plays;
+* ``response.create`` never goes out while a response is live (the service would
+  answer ``conversation_already_has_active_response``); requests queue instead;
+* a barge-in truncates the assistant item at what the caller actually heard, or
+  deletes it when nothing was heard (the service rejects truncating to 0);
+* an agent transcript becomes final when its audio has played out, cut to what
+  was heard when the caller interrupted, so the chat history matches the call.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import OrderedDict, deque
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+AudioDecision = Literal["drop", "first", "play"]
+
+_REMEMBERED_RESPONSES = 64
+
+
+@dataclass
+class CreateRequest:
+    """A ``response.create`` the plugin wants to send, tagged for correlation."""
+
+    request_id: str
+    params: dict[str, Any]
+
+
+@dataclass
+class Response:
+    """One server response and what became of it on this side."""
+
+    id: str
+    request_id: str | None = None
+    item_id: str | None = None
+    audio_bytes: int = 0
+    transcript: str = ""
+    final_text: str | None = None
+    done: bool = False
+    status: str | None = None
+    dropped: bool = False
+    """Interrupted: its remaining audio is discarded."""
+    heard_ms: float | None = None
+    """What the caller heard, once known (interruption); None while unknown."""
+    playback_backlog: int = 0
+    """Samples already queued in the speaker when this response's audio began (a previous
+    answer's fade-out tail): they play first and are not this response's."""
+    synthesis_marked: bool = False
+    transcript_emitted: bool = False
+    has_audio: bool = False
+
+    def audio_ms(self, bytes_per_ms: float) -> float:
+        return self.audio_bytes / bytes_per_ms
+
+
+@dataclass(frozen=True)
+class Cut:
+    """What to do to an interrupted assistant item on the server."""
+
+    action: Literal["truncate", "delete", "none"]
+    item_id: str | None
+    audio_end_ms: int = 0
+
+
+def cut_text(text: str, heard_ms: float, total_ms: float) -> str:
+    """The part of ``text`` spoken in the first ``heard_ms`` of ``total_ms`` of audio.
+
+    Proportional by characters and cut back to a word boundary, as the service
+    trims its own transcript on truncation.
+    """
+    if total_ms <= 0 or heard_ms >= total_ms:
+        return text
+    if heard_ms <= 0:
+        return ""
+    keep = round(len(text) * heard_ms / total_ms)
+    if keep >= len(text):
+        return text
+    cut = text[:keep]
+    if not text[keep].isspace() and " " in cut:
+        cut = cut[: cut.rindex(" ")]
+    return cut.strip()
+
+
+@dataclass
+class CallState:
+    """Bookkeeping for one realtime call (it survives reconnects)."""
+
+    bytes_per_ms: float = 48.0
+    """Output audio bytes per millisecond (24 kHz pcm16 = 48)."""
+    _responses: OrderedDict[str, Response] = field(default_factory=OrderedDict)
+    _queue: deque[CreateRequest] = field(default_factory=deque)
+    _in_flight: CreateRequest | None = None
+    _claimed: dict[str, tuple[CreateRequest, Response]] = field(default_factory=dict)
+    """Requests matched to a ``response.created`` by order; a later rejection undoes it."""
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    active: Response | None = None
+    """The response the server is generating (created, not done)."""
+    playing: Response | None = None
+    """The response whose audio was last sent to the speaker and may still be playing."""
+    _awaiting_playout: list[Response] = field(default_factory=list)
+
+    # -- response.create requests -------------------------------------------------------
+
+    def request_response(self, params: dict[str, Any] | None = None) -> CreateRequest | None:
+        """Ask for a response; returns it if it may be sent now, else it is queued."""
+        request = CreateRequest(f"req_{next(self._ids)}", dict(params or {}))
+        self._queue.append(request)
+        return self._next_request()
+
+    def _next_request(self) -> CreateRequest | None:
+        if self.active is not None or self._in_flight is not None or not self._queue:
+            return None
+        self._in_flight = self._queue.popleft()
+        return self._in_flight
+
+    def create_rejected(self, request_id: str | None) -> CreateRequest | None:
+        """The service refused our create (a response was live after all): retry later.
+
+        The live response may already have been matched to this request by order (it
+        was the server's own VAD response); that match is undone.
+        """
+        if self._in_flight is not None and (
+            request_id is None or self._in_flight.request_id == request_id
+        ):
+            self._queue.appendleft(self._in_flight)
+            self._in_flight = None
+        elif request_id is not None and request_id in self._claimed:
+            request, response = self._claimed.pop(request_id)
+            response.request_id = None
+            self._queue.appendleft(request)
+        return self._next_request()
+
+    @property
+    def pending_requests(self) -> int:
+        return len(self._queue) + (self._in_flight is not None)
+
+    # -- responses ---------------------------------------------------------------------------
+
+    def response_created(self, response_id: str, request_id: str | None = None) -> Response:
+        """A response started. ``request_id`` comes back in the response metadata."""
+        response = self._responses.get(response_id) or Response(response_id)
+        if self._in_flight is not None and (
+            request_id is None or request_id == self._in_flight.request_id
+        ):
+            response.request_id = self._in_flight.request_id
+            self._claimed[response.request_id] = (self._in_flight, response)
+            while len(self._claimed) > _REMEMBERED_RESPONSES:
+                del self._claimed[next(iter(self._claimed))]
+            self._in_flight = None
+        self._responses[response_id] = response
+        while len(self._responses) > _REMEMBERED_RESPONSES:
+            self._responses.popitem(last=False)
+        self.active = response
+        return response
+
+    def get(self, response_id: str | None) -> Response | None:
+        return self._responses.get(response_id) if response_id else None
+
+    def response_done(
+        self, response_id: str, status: str | None
+    ) -> tuple[Response | None, CreateRequest | None]:
+        """A response ended; returns it and the next queued request, if one may go now."""
+        response = self._responses.get(response_id)
+        if response is not None:
+            response.done = True
+            response.status = status
+        if self.active is not None and self.active.id == response_id:
+            self.active = None
+        return response, self._next_request()
+
+    # -- audio ---------------------------------------------------------------------------------
+
+    def audio(self, response_id: str | None, item_id: str | None, nbytes: int) -> AudioDecision:
+        """Whether an audio delta plays: never for unknown or interrupted responses."""
+        response = self.get(response_id)
+        if response is None or response.dropped or response.done:
+            return "drop"
+        first = not response.has_audio
+        response.has_audio = True
+        response.item_id = response.item_id or item_id
+        response.audio_bytes += nbytes
+        self.playing = response
+        if response not in self._awaiting_playout:
+            self._awaiting_playout.append(response)
+        return "first" if first else "play"
+
+    # -- interruption --------------------------------------------------------------------------
+
+    def interrupt(self) -> Response | None:
+        """The caller barged in: the response to silence (playing or being generated)."""
+        target = (
+            self.playing if self.playing is not None and self.playing.heard_ms is None else None
+        )
+        if target is None or (target.done and not target.has_audio):
+            target = self.active
+        if target is None:
+            return None
+        target.dropped = True
+        return target
+
+    def heard(self, response: Response, heard_ms: float, *, server_truncates: bool) -> Cut:
+        """Record what the caller heard of ``response`` and decide the server-side cut."""
+        total_ms = response.audio_ms(self.bytes_per_ms)
+        heard_ms = max(0.0, min(heard_ms, total_ms))
+        response.heard_ms = heard_ms
+        if self.playing is response:
+            self.playing = None
+        if server_truncates or response.item_id is None or not response.has_audio:
+            return Cut("none", response.item_id)
+        if heard_ms <= 0:
+            return Cut("delete", response.item_id)
+        if heard_ms >= total_ms and response.done:
+            return Cut("none", response.item_id)
+        return Cut("truncate", response.item_id, int(heard_ms))
+
+    # -- transcripts ---------------------------------------------------------------------------
+
+    def transcript_delta(self, response_id: str | None, delta: str) -> str | None:
+        """Accumulate an agent transcript delta; returns the text so far (None if dropped)."""
+        response = self.get(response_id)
+        if response is None:
+            return None
+        response.transcript += delta
+        return response.transcript
+
+    def transcript_done(
+        self, response_id: str | None, text: str, *, wait_for_playout: bool
+    ) -> list[tuple[Response, str]]:
+        """The full agent text is known; returns transcripts that are final now."""
+        response = self.get(response_id)
+        if response is None:
+            return []
+        response.final_text = text
+        if not wait_for_playout or not response.has_audio or response.heard_ms is not None:
+            return self._finalize([response])
+        return []
+
+    def playout_finished(self) -> list[tuple[Response, str]]:
+        """The speaker went idle: everything done so far was heard in full."""
+        finished = [r for r in self._awaiting_playout if r.done or r.heard_ms is not None]
+        if self.playing is not None and self.playing in finished:
+            self.playing = None
+        return self._finalize(finished)
+
+    def flush_transcripts(self) -> list[tuple[Response, str]]:
+        """Finalize whatever is pending (new user turn, or closing)."""
+        return self._finalize([r for r in self._awaiting_playout if r.final_text is not None])
+
+    def _finalize(self, responses: list[Response]) -> list[tuple[Response, str]]:
+        ready = []
+        for response in responses:
+            if response.transcript_emitted or response.final_text is None:
+                continue
+            text = response.final_text
+            if response.heard_ms is not None:
+                text = cut_text(text, response.heard_ms, response.audio_ms(self.bytes_per_ms))
+            response.transcript_emitted = True
+            if response in self._awaiting_playout:
+                self._awaiting_playout.remove(response)
+            if text:
+                ready.append((response, text))
+        return ready

@@ -1,0 +1,463 @@
+"""PCM plumbing between the VideoSDK pipeline and Azure Voice Live.
+
+The framework hands ``handle_audio_input`` raw interleaved s16 LE with no metadata,
+usually 48 kHz stereo (3840 B per 20 ms) and sometimes 8 or 16 kHz mono from a phone
+leg. Voice Live accepts only mono pcm16 at 8, 16 or 24 kHz. Everything here exists to
+close that gap on a hot path that runs 50 times a second per call, for hundreds of
+calls per process, so each piece is written to do no work in the common case:
+
+* :class:`InputConverter`: stateful downmix + resample. A stateful filter is the
+  point: per-chunk resamplers (scipy FFT or polyphase) have no memory across calls
+  and click at every 20 ms boundary.
+* :class:`AppendBatcher`: halves the number of SDK ``append`` calls (and base64
+  encodes, and WebSocket frames) at the cost of at most one batch of latency.
+* :class:`PendingAudio`: a bounded buffer for audio that arrives before the session
+  is ready, so the first words of a caller are not lost and memory stays bounded.
+* :class:`OutputFramer`: keeps audio deltas sample-aligned for the output track.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from fractions import Fraction
+from typing import Final, TypeAlias, cast
+
+import av.error
+from av.audio.frame import AudioFrame
+from av.filter import Graph
+
+__all__ = [
+    "DEFAULT_APPEND_BATCH_MS",
+    "DEFAULT_INPUT_RATE",
+    "MAX_WIRE_RATE",
+    "MIN_WIRE_RATE",
+    "RESAMPLER_OPTIONS",
+    "VOICE_LIVE_INPUT_RATES",
+    "AppendBatcher",
+    "BytesLike",
+    "InputConverter",
+    "OutputFramer",
+    "PendingAudio",
+    "choose_input_rate",
+    "pcm16_bytes",
+]
+
+BytesLike: TypeAlias = bytes | bytearray | memoryview
+"""What the converters accept: the buffer types the framework and tests actually pass.
+
+Deliberately not "anything with the buffer protocol": a numpy array or an
+``array('h')`` passing silently would hide a caller that is feeding samples of the
+wrong dtype or layout.
+"""
+
+VOICE_LIVE_INPUT_RATES: Final[frozenset[int]] = frozenset({8000, 16000, 24000})
+"""Input rates Voice Live accepts for ``input_audio_sampling_rate`` (pcm16, mono)."""
+
+DEFAULT_INPUT_RATE: Final = 24000
+"""Declared when the wire rate is not accepted: the highest rate Voice Live takes, so
+a 48 kHz meeting loses only content above 11 kHz, which speech models ignore anyway."""
+
+MIN_WIRE_RATE: Final = 8000
+MAX_WIRE_RATE: Final = 96000
+
+DEFAULT_APPEND_BATCH_MS: Final = 40.0
+"""Two 20 ms pipeline frames per SDK ``append``: half the calls for 20 ms of added
+latency, well below Voice Live's own turn-detection granularity."""
+
+RESAMPLER_OPTIONS: Final = "filter_size=64:cutoff=0.92:kaiser_beta=10"
+"""libswresample windowed-sinc settings, measured for 48 kHz stereo → 24 kHz mono.
+
+Flat to 10 kHz (−0.001 dB; −0.5 dB at 10.5 kHz) and every tone from 12.5 kHz up
+comes out as exact digital silence at s16 (≥ 84 dB down from 12.1 kHz). The
+swresample defaults (filter_size=32, cutoff=0.97) let a 12.5 kHz tone alias to
+11.5 kHz only 19.5 dB down, which is why PyAV's plain ``AudioResampler`` is not
+used. cutoff=0.90 costs the same but is already −0.04 dB at 10 kHz with a
+1-LSB residue at 12.5 kHz; longer filters buy nothing audible for +30 % CPU.
+"""
+
+_S16_BYTES: Final = 2
+
+
+def choose_input_rate(wire_rate: int) -> int:
+    """The ``input_audio_sampling_rate`` to declare for audio arriving at ``wire_rate``.
+
+    Accepted rates pass through so a phone leg (8/16 kHz) is forwarded without
+    resampling; anything else is resampled to :data:`DEFAULT_INPUT_RATE`, including
+    rates below 24 kHz that Voice Live does not accept, since upsampling loses nothing.
+    """
+    return wire_rate if wire_rate in VOICE_LIVE_INPUT_RATES else DEFAULT_INPUT_RATE
+
+
+def pcm16_bytes(sample_rate: int, duration_ms: float, channels: int = 1) -> int:
+    """Byte count of ``duration_ms`` of s16 audio, always a whole number of frames.
+
+    Whole frames matter because every size derived from a duration (batch targets,
+    buffer bounds) is later used to cut audio, and a cut inside a sample misaligns
+    everything after it.
+    """
+    if sample_rate <= 0 or channels <= 0 or duration_ms < 0:
+        raise ValueError(
+            f"need sample_rate > 0, channels > 0, duration_ms >= 0; got "
+            f"{sample_rate}, {channels}, {duration_ms}"
+        )
+    return round(sample_rate * duration_ms / 1000) * _S16_BYTES * channels
+
+
+def _byte_view(pcm: object) -> BytesLike:
+    """Validate ``pcm`` and return it as something whose ``len`` counts bytes.
+
+    A ``memoryview`` of a non-byte format (e.g. ``'h'``) reports its length in items,
+    which would silently halve the byte arithmetic below, so it is recast.
+    """
+    if isinstance(pcm, bytes | bytearray):
+        return pcm
+    if isinstance(pcm, memoryview):
+        if pcm.format == "B" and pcm.ndim == 1 and pcm.c_contiguous:
+            return pcm
+        return pcm.cast("B") if pcm.c_contiguous else pcm.tobytes()
+    raise TypeError(
+        "expected raw s16 PCM as bytes, bytearray or memoryview, got "
+        f"{type(pcm).__name__}; convert arrays with .tobytes()"
+    )
+
+
+class InputConverter:
+    """Streaming s16 converter from the wire format to mono at ``target_rate``.
+
+    Built on a libavfilter graph ``abuffer → aresample → abuffersink`` because
+    libswresample keeps its filter history between calls: the concatenation of the
+    outputs of any chunking of the input equals the output of converting it all at
+    once, sample for sample, so there are no clicks at call boundaries. It also
+    compensates its own filter delay, so the first output sample lines up with
+    the first input sample.
+
+    Stereo is downmixed as the average of the two channels: an L=R signal keeps its
+    level (gain 1.0) and the downmix itself cannot clip. libswresample normalises its matrix to
+    unity only because the output is integer; with a float output it would sum
+    at −3 dB per channel and an L=R signal would gain 3 dB.
+
+    Input that ends inside a sample or a stereo frame is carried over to the next
+    call, so odd-sized chunks cannot shift the sample grid.
+
+    When the wire already is mono at ``target_rate`` no graph is built and
+    :meth:`convert` returns the caller's ``bytes`` object itself.
+    """
+
+    __slots__ = (
+        "_carry",
+        "_frame_bytes",
+        "_graph",
+        "_layout",
+        "_pts",
+        "_pull",
+        "_push",
+        "_target_rate",
+        "_wire_channels",
+        "_wire_rate",
+    )
+
+    def __init__(self, wire_rate: int, wire_channels: int, target_rate: int) -> None:
+        for name, rate in (("wire_rate", wire_rate), ("target_rate", target_rate)):
+            if not MIN_WIRE_RATE <= rate <= MAX_WIRE_RATE:
+                raise ValueError(
+                    f"{name} must be within {MIN_WIRE_RATE}..{MAX_WIRE_RATE} Hz, got {rate}"
+                )
+        if wire_channels not in (1, 2):
+            raise ValueError(f"wire_channels must be 1 or 2, got {wire_channels}")
+        self._wire_rate = wire_rate
+        self._wire_channels = wire_channels
+        self._target_rate = target_rate
+        self._frame_bytes = _S16_BYTES * wire_channels
+        self._layout = "stereo" if wire_channels == 2 else "mono"
+        self._carry = b""
+        self._pts = 0
+        # The graph owns the filter contexts (they hold only a weak reference to
+        # it), so it must stay referenced for as long as _push/_pull are used;
+        # PyAV segfaults otherwise.
+        self._graph: Graph | None = None
+        self._push: Callable[[AudioFrame | None], None] = _unreachable_push
+        self._pull: Callable[[], AudioFrame] = _unreachable_pull
+        if not self.passthrough:
+            self._build()
+
+    @property
+    def wire_rate(self) -> int:
+        return self._wire_rate
+
+    @property
+    def wire_channels(self) -> int:
+        return self._wire_channels
+
+    @property
+    def target_rate(self) -> int:
+        return self._target_rate
+
+    @property
+    def passthrough(self) -> bool:
+        """True when the wire format already is what Voice Live was told to expect."""
+        return self._wire_rate == self._target_rate and self._wire_channels == 1
+
+    def matches(self, wire_rate: int, wire_channels: int) -> bool:
+        """Whether this converter is still right for the current wire format.
+
+        Lets the caller rebuild only when the framework's detected format changes.
+        """
+        return wire_rate == self._wire_rate and wire_channels == self._wire_channels
+
+    def convert(self, pcm: BytesLike) -> bytes:
+        """Convert one chunk of interleaved s16 LE to mono s16 LE at ``target_rate``.
+
+        Any length is accepted, including empty, odd or a fraction of a stereo
+        frame; the incomplete tail is held for the next call. Raises
+        :class:`TypeError` only for input that is not bytes, bytearray or memoryview.
+        """
+        if type(pcm) is not bytes:
+            pcm = _byte_view(pcm)
+        carry = self._carry
+        if carry:
+            pcm = carry + pcm
+        size = len(pcm)
+        usable = size - size % self._frame_bytes
+        if usable != size:
+            self._carry = bytes(pcm[usable:])
+            pcm = pcm[:usable]
+        elif carry:
+            self._carry = b""
+        if self._graph is None:
+            return pcm if type(pcm) is bytes else bytes(pcm)
+        if not usable:
+            return b""
+        return self._resample(pcm, usable // self._frame_bytes)
+
+    def _resample(self, pcm: BytesLike, samples: int) -> bytes:
+        frame = AudioFrame(format="s16", layout=self._layout, samples=samples)
+        # PyAV's stub says bytes; the implementation takes any buffer.
+        frame.planes[0].update(cast(bytes, pcm))
+        # abuffer rejects a frame without its rate (EINVAL), even though it knows it.
+        frame.sample_rate = self._wire_rate
+        frame.pts = self._pts
+        self._pts += samples
+        self._push(frame)
+        # aresample turns each input frame into at most one output frame and drops
+        # empty ones, so one pull drains the sink; a second pull would only raise
+        # EAGAIN, and that exception costs ~2 µs, about 15 % of the whole call.
+        # tests/plugin/test_audio.py checks this holds for the bundled FFmpeg.
+        try:
+            out = self._pull()
+        except av.error.BlockingIOError:
+            return b""
+        # Output plane buffers are padded beyond the samples they carry.
+        return bytes(out.planes[0])[: out.samples * _S16_BYTES]
+
+    def flush(self) -> bytes:
+        """Return the audio still inside the filter and start a fresh stream.
+
+        A filter graph cannot resume after end-of-stream, so the next
+        :meth:`convert` starts with new filter state. An incomplete sample held
+        from the last call is discarded, as it cannot be converted.
+        """
+        self._carry = b""
+        if self._graph is None or not self._pts:
+            return b""
+        self._push(None)
+        chunks: list[bytes] = []
+        while True:
+            try:
+                out = self._pull()
+            except (av.error.BlockingIOError, av.error.EOFError):
+                break
+            chunks.append(bytes(out.planes[0])[: out.samples * _S16_BYTES])
+        self._build()
+        return b"".join(chunks)
+
+    def reset(self) -> None:
+        """Forget all buffered audio, e.g. on reconnect, so stale audio is never sent."""
+        self._carry = b""
+        if self._graph is not None and self._pts:
+            self._build()
+
+    def _build(self) -> None:
+        graph = Graph()
+        source = graph.add_abuffer(
+            sample_rate=self._wire_rate,
+            format="s16",
+            layout=self._layout,
+            time_base=Fraction(1, self._wire_rate),
+        )
+        # Pinning the output format on aresample itself keeps the downmix inside
+        # swresample, where the integer-output normalisation gives unity gain.
+        resampler = graph.add(
+            "aresample",
+            f"{self._target_rate}:out_chlayout=mono:out_sample_fmt=s16:{RESAMPLER_OPTIONS}",
+        )
+        sink = graph.add("abuffersink")
+        graph.link_nodes(source, resampler, sink)
+        graph.configure()
+        self._graph = graph
+        self._push = source.push
+        self._pull = cast("Callable[[], AudioFrame]", sink.pull)
+        self._pts = 0
+
+
+def _unreachable_push(frame: AudioFrame | None) -> None:
+    raise AssertionError("pass-through InputConverter has no filter graph")
+
+
+def _unreachable_pull() -> AudioFrame:
+    raise AssertionError("pass-through InputConverter has no filter graph")
+
+
+class AppendBatcher:
+    """Groups converted audio into SDK ``append`` calls of at least ``target_bytes``.
+
+    Every ``append`` costs a base64 encode, a JSON event and a WebSocket frame, so
+    sending two 20 ms frames at once halves that overhead. Whatever is buffered is
+    released as one chunk as soon as it reaches the target, so the added latency
+    never exceeds one batch, and chunks are never split: the converter already
+    produces whole samples.
+    """
+
+    __slots__ = ("_chunks", "_size", "_target")
+
+    def __init__(self, target_bytes: int) -> None:
+        if target_bytes <= 0:
+            raise ValueError(f"target_bytes must be positive, got {target_bytes}")
+        self._target = target_bytes
+        self._chunks: list[bytes] = []
+        self._size = 0
+
+    @classmethod
+    def for_duration(
+        cls, sample_rate: int, duration_ms: float = DEFAULT_APPEND_BATCH_MS
+    ) -> AppendBatcher:
+        """A batcher releasing ``duration_ms`` of mono s16 at ``sample_rate``."""
+        return cls(max(pcm16_bytes(sample_rate, duration_ms), _S16_BYTES))
+
+    @property
+    def target_bytes(self) -> int:
+        return self._target
+
+    def __len__(self) -> int:
+        return self._size
+
+    def add(self, data: bytes) -> None:
+        if data:
+            self._chunks.append(data)
+            self._size += len(data)
+
+    def take(self) -> bytes | None:
+        """Everything buffered once it reaches the target, else ``None``."""
+        if self._size < self._target:
+            return None
+        return self.flush()
+
+    def flush(self) -> bytes:
+        """Everything buffered, however little, e.g. before a manual commit."""
+        chunks = self._chunks
+        if not chunks:
+            return b""
+        self._chunks = []
+        self._size = 0
+        # join() hands back a lone bytes chunk itself, without a copy.
+        return b"".join(chunks)
+
+
+class PendingAudio:
+    """A bounded FIFO of converted audio kept while the session is not ready.
+
+    Audio from before the session is up is still the user speaking, so it is held
+    and sent once the session is ready; the bound keeps a session that never comes
+    up from growing memory, and dropping the oldest bytes keeps the most recent
+    (most relevant) speech. Drops are always whole samples, assuming whole
+    samples went in, so the retained audio stays aligned.
+    """
+
+    __slots__ = ("_chunks", "_dropped", "_max", "_size")
+
+    def __init__(self, max_bytes: int) -> None:
+        if max_bytes < 0:
+            raise ValueError(f"max_bytes must be >= 0, got {max_bytes}")
+        self._max = max_bytes - max_bytes % _S16_BYTES
+        self._chunks: deque[bytes] = deque()
+        self._size = 0
+        self._dropped = 0
+
+    @property
+    def max_bytes(self) -> int:
+        return self._max
+
+    @property
+    def dropped_bytes(self) -> int:
+        """Total bytes discarded to respect the bound, for logs and metrics."""
+        return self._dropped
+
+    def __len__(self) -> int:
+        return self._size
+
+    def append(self, data: bytes) -> None:
+        if not data:
+            return
+        self._chunks.append(data)
+        self._size += len(data)
+        excess = self._size - self._max
+        if excess > 0:
+            self._drop_oldest(excess + (excess & 1))
+
+    def _drop_oldest(self, count: int) -> None:
+        self._dropped += count
+        self._size -= count
+        chunks = self._chunks
+        while count:
+            head = chunks[0]
+            if len(head) <= count:
+                chunks.popleft()
+                count -= len(head)
+            else:
+                chunks[0] = head[count:]
+                count = 0
+
+    def drain(self) -> bytes:
+        """Everything held, oldest first, leaving the buffer empty."""
+        data = b"".join(self._chunks)
+        self._chunks.clear()
+        self._size = 0
+        return data
+
+
+class OutputFramer:
+    """Keeps audio deltas for the output track an even number of bytes long.
+
+    Voice Live may split a response's audio at any byte. The output track slices
+    what it gets into s16 samples, so one odd-length delta would shift every later
+    sample by a byte and turn the rest of the response into noise. A trailing odd
+    byte is therefore held and prefixed to the next delta. Call :meth:`reset` at
+    every new response: a byte held from a cancelled response belongs to audio
+    that was never played and would misalign the next one.
+    """
+
+    __slots__ = ("_carry",)
+
+    def __init__(self) -> None:
+        self._carry = b""
+
+    @property
+    def pending(self) -> int:
+        """Bytes held back (0 or 1)."""
+        return len(self._carry)
+
+    def feed(self, delta: BytesLike) -> bytes:
+        if type(delta) is not bytes:
+            delta = bytes(delta)
+        carry = self._carry
+        if carry:
+            delta = carry + delta
+        if len(delta) & 1:
+            self._carry = delta[-1:]
+            return delta[:-1]
+        if carry:
+            self._carry = b""
+        return delta
+
+    def reset(self) -> None:
+        self._carry = b""

@@ -1,0 +1,359 @@
+"""Where the plugin connects and with what: endpoint, credentials, and the handshake.
+
+Three problems live here so that :mod:`.voice_live` never sees them:
+
+* **Credentials.** Users hold keys, async or sync token credentials, or just an
+  async function that returns a token. The SDK takes only an ``AzureKeyCredential``
+  or an ``AsyncTokenCredential``, and calls a sync credential's ``get_token`` on the
+  event loop, where it blocks every call in the process. Everything is normalised
+  to one of the two, with sync work moved to a thread. The SDK asks for a token on
+  every connect, so reconnects always carry a fresh one.
+* **Endpoints.** A plain-text ``http://``/``ws://`` endpoint would send the key in
+  the clear, so it is refused unless it points at this machine (the emulator) or
+  the caller explicitly opts in.
+* **The handshake.** The SDK ignores ``handshake_timeout`` and, when its
+  ``__aenter__`` is cancelled mid-handshake, leaks its aiohttp ``ClientSession``
+  (azure-ai-voicelive 1.3.1 closes it only on ``ClientError``). :func:`open_session`
+  applies the timeout itself and closes that orphaned session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import ipaddress
+import logging
+import os
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, cast
+from urllib.parse import urlsplit
+
+import aiohttp
+from azure.ai.voicelive.aio import ConnectionError as SdkConnectionError
+from azure.ai.voicelive.aio import VoiceLiveConnection, connect
+from azure.core.credentials import AccessToken, AzureKeyCredential
+from azure.core.credentials_async import AsyncTokenCredential
+
+from .errors import VoiceLiveAuthError, VoiceLiveConnectError
+
+log = logging.getLogger("videosdk_plugins_azure")
+
+ENDPOINT_ENV = ("AZURE_VOICE_LIVE_ENDPOINT", "AZURE_COGNITIVE_SERVICES_ENDPOINT")
+API_KEY_ENV = ("AZURE_VOICE_LIVE_API_KEY", "AZURE_COGNITIVE_SERVICES_KEY")
+MODEL_ENV = "AZURE_VOICE_LIVE_MODEL"
+DEFAULT_MODEL = "gpt-realtime"
+DEFAULT_HANDSHAKE_TIMEOUT = 15.0
+
+TokenCallable = Callable[[], Awaitable["AccessToken | str"]]
+CredentialLike = Any
+"""``AzureKeyCredential``, an async or sync TokenCredential, or an async callable."""
+
+_SCHEMES = frozenset({"https", "wss", "http", "ws"})
+_PLAINTEXT = frozenset({"http", "ws"})
+
+
+def _first_env(names: tuple[str, ...]) -> str | None:
+    for name in names:
+        value = os.environ.get(name)
+        if value:
+            return value
+    return None
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_endpoint(endpoint: str, *, allow_insecure: bool = False) -> str:
+    """Validate an endpoint URL; refuse plain text to anything but this machine."""
+    parts = urlsplit(endpoint.strip())
+    if parts.scheme not in _SCHEMES or not parts.hostname:
+        raise ValueError(
+            f"endpoint {endpoint!r} must be a URL such as "
+            "'https://<resource>.services.ai.azure.com' (https, wss, or http/ws on loopback)"
+        )
+    if parts.scheme in _PLAINTEXT and not _is_loopback(parts.hostname) and not allow_insecure:
+        raise ValueError(
+            f"refusing plain-text endpoint {parts.scheme}://{parts.hostname}: credentials would "
+            "travel unencrypted. Use https/wss, or pass allow_insecure=True if you really mean it."
+        )
+    return endpoint.strip()
+
+
+def resolve_endpoint(endpoint: str | None, *, allow_insecure: bool = False) -> str:
+    value = endpoint or _first_env(ENDPOINT_ENV)
+    if not value:
+        raise ValueError(
+            "no Voice Live endpoint: pass endpoint=... or set "
+            + " or ".join(ENDPOINT_ENV)
+            + " (e.g. https://<resource>.services.ai.azure.com)"
+        )
+    return check_endpoint(value, allow_insecure=allow_insecure)
+
+
+class _CredentialShim:
+    """The rest of the ``AsyncTokenCredential`` protocol, for credentials the user owns."""
+
+    async def close(self) -> None:
+        return None
+
+    async def __aenter__(self) -> _CredentialShim:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+class _ThreadedTokenCredential(_CredentialShim):
+    """A sync TokenCredential whose ``get_token`` runs in a worker thread.
+
+    azure-identity's sync credentials do network I/O (and sometimes spawn the Azure
+    CLI) inside ``get_token``; on the event loop that would freeze every call.
+    """
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    async def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        token: AccessToken = await asyncio.to_thread(self._inner.get_token, *scopes, **kwargs)
+        return token
+
+    def __repr__(self) -> str:
+        return f"<thread-wrapped {type(self._inner).__name__}>"
+
+
+class _AsyncCredentialAdapter(_CredentialShim):
+    """An object with an async ``get_token`` but without ``close`` and friends."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    async def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        token: AccessToken = await self._inner.get_token(*scopes, **kwargs)
+        return token
+
+    def __repr__(self) -> str:
+        return f"<async {type(self._inner).__name__}>"
+
+
+class _CallableTokenCredential(_CredentialShim):
+    """An async function returning a token (``str`` or ``AccessToken``), as a credential."""
+
+    def __init__(self, provider: TokenCallable) -> None:
+        self._provider = provider
+
+    async def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        token = await self._provider()
+        if isinstance(token, str):
+            return AccessToken(token, 0)
+        if isinstance(getattr(token, "token", None), str):
+            return token
+        raise TypeError("the token provider must return a str or an AccessToken")
+
+    def __repr__(self) -> str:
+        return "<token provider>"
+
+
+def normalize_credential(
+    api_key: str | None, credential: CredentialLike | None
+) -> tuple[AzureKeyCredential | AsyncTokenCredential | None, bool]:
+    """Map what the user gave to what the SDK takes; ``None`` means "use Entra ID".
+
+    Returns the credential and whether the plugin must close it.
+    """
+    if api_key is not None and credential is not None:
+        raise ValueError("pass api_key or credential, not both")
+    if credential is None:
+        key = api_key if api_key is not None else _first_env(API_KEY_ENV)
+        if key is not None:
+            if not isinstance(key, str) or not key.strip():
+                raise ValueError("api_key must be a non-empty string")
+            return AzureKeyCredential(key), False
+        return None, True
+    if isinstance(credential, AzureKeyCredential):
+        return credential, False
+    if isinstance(credential, str):
+        raise TypeError(
+            "credential must be an AzureKeyCredential, a TokenCredential or an async token "
+            "provider; pass a key string as api_key=... instead"
+        )
+    get_token = getattr(credential, "get_token", None)
+    if get_token is not None:
+        if inspect.iscoroutinefunction(get_token):
+            if isinstance(credential, AsyncTokenCredential):
+                return credential, False
+            return cast(AsyncTokenCredential, _AsyncCredentialAdapter(credential)), False
+        return cast(AsyncTokenCredential, _ThreadedTokenCredential(credential)), False
+    if callable(credential):
+        return cast(AsyncTokenCredential, _CallableTokenCredential(credential)), False
+    raise TypeError(
+        f"unsupported credential {type(credential).__name__}: expected AzureKeyCredential, "
+        "an async or sync TokenCredential, or an async function returning a token"
+    )
+
+
+def default_credential() -> AsyncTokenCredential:
+    """Entra ID through the async ``DefaultAzureCredential`` (never the sync one)."""
+    from azure.identity.aio import DefaultAzureCredential
+
+    credential: AsyncTokenCredential = DefaultAzureCredential()
+    return credential
+
+
+@dataclass(frozen=True)
+class AgentTarget:
+    """A Foundry agent to talk to instead of a model."""
+
+    agent_name: str
+    project_name: str
+    agent_version: str | None = None
+    conversation_id: str | None = None
+    authentication_identity_client_id: str | None = None
+    foundry_resource_override: str | None = None
+
+    def connect_kwargs(self) -> dict[str, str]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+@dataclass(frozen=True)
+class ConnectTarget:
+    """Everything needed to open a session; holds no secret of its own."""
+
+    endpoint: str
+    model: str | None
+    api_version: str | None = None
+    agent: AgentTarget | None = None
+    handshake_timeout: float = DEFAULT_HANDSHAKE_TIMEOUT
+    query: Mapping[str, str] = field(default_factory=dict)
+
+    def sdk_kwargs(self) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"endpoint": self.endpoint}
+        if self.model is not None:
+            kwargs["model"] = self.model
+        if self.api_version is not None:
+            kwargs["api_version"] = self.api_version
+        if self.agent is not None:
+            kwargs.update(self.agent.connect_kwargs())
+        if self.query:
+            kwargs["query"] = dict(self.query)
+        return kwargs
+
+
+class OpenSession:
+    """An open SDK connection and the context manager that owns it."""
+
+    def __init__(self, manager: Any, connection: VoiceLiveConnection) -> None:
+        self._manager = manager
+        self.connection = connection
+        self._closed = False
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        with contextlib.suppress(Exception):
+            await self._manager.__aexit__(None, None, None)
+
+    async def __aenter__(self) -> OpenSession:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+
+async def _close_orphaned_sessions(exc: BaseException) -> None:
+    """Close the ``ClientSession`` a cancelled SDK handshake left behind.
+
+    The session is a local of the SDK's ``__aenter__``; the cancellation's traceback
+    still references that frame, which is the only handle left to it.
+    """
+    tb = exc.__traceback__
+    while tb is not None:
+        session = tb.tb_frame.f_locals.get("session")
+        if isinstance(session, aiohttp.ClientSession) and not session.closed:
+            await session.close()
+        tb = tb.tb_next
+
+
+def _classify(exc: SdkConnectionError, target: ConnectTarget) -> VoiceLiveConnectError:
+    """Turn the SDK's stringly handshake errors into errors a user can act on."""
+    text = str(exc)
+    host = urlsplit(target.endpoint).hostname or target.endpoint
+    if "401" in text:
+        return VoiceLiveAuthError(
+            f"Voice Live at {host} rejected the credentials (HTTP 401): check "
+            "AZURE_VOICE_LIVE_API_KEY or the credential"
+        )
+    if "403" in text:
+        return VoiceLiveAuthError(
+            f"Voice Live at {host} refused access (HTTP 403): the identity lacks the "
+            "'Cognitive Services User' role, or the key belongs to another resource"
+        )
+    for status, code in (("404", "not_found"), ("400", "bad_request")):
+        if f"{status}," in text or f"{status} " in text:
+            return VoiceLiveConnectError(
+                code,
+                f"Voice Live at {host} answered HTTP {status}: check the endpoint, the model "
+                "or agent name, and api_version",
+                recoverable=False,
+            )
+    cause = exc.__cause__
+    if isinstance(cause, aiohttp.ClientConnectorError | aiohttp.ClientOSError | OSError):
+        return VoiceLiveConnectError(
+            "unreachable", f"cannot reach Voice Live at {host}: {cause}", recoverable=True
+        )
+    return VoiceLiveConnectError(
+        "connect_failed", f"could not connect to Voice Live at {host}", recoverable=True
+    )
+
+
+async def open_session(
+    target: ConnectTarget, credential: AzureKeyCredential | AsyncTokenCredential
+) -> OpenSession:
+    """Open one SDK connection within ``target.handshake_timeout``.
+
+    Raises :class:`VoiceLiveConnectError` (or its auth subclass); never leaks the
+    SDK's HTTP session, whether the handshake fails, times out or is cancelled.
+    """
+    manager = connect(credential=credential, **target.sdk_kwargs())
+    handshake: asyncio.Task[VoiceLiveConnection] = asyncio.ensure_future(manager.__aenter__())
+    try:
+        done, _ = await asyncio.wait({handshake}, timeout=target.handshake_timeout)
+    finally:
+        if not handshake.done():
+            handshake.cancel()
+            try:
+                await handshake
+            except asyncio.CancelledError as cancelled:
+                await _close_orphaned_sessions(cancelled)
+            except Exception as failed:
+                log.debug("abandoned handshake failed: %r", failed)
+    if not done:
+        host = urlsplit(target.endpoint).hostname
+        raise VoiceLiveConnectError(
+            "handshake_timeout",
+            f"Voice Live at {host} did not answer within {target.handshake_timeout:g}s",
+            recoverable=True,
+        )
+    try:
+        connection = handshake.result()
+    except SdkConnectionError as exc:
+        raise _classify(exc, target) from None
+    except (aiohttp.ClientError, OSError) as exc:
+        raise VoiceLiveConnectError(
+            "unreachable", f"cannot reach Voice Live: {exc}", recoverable=True
+        ) from None
+    return OpenSession(manager, connection)

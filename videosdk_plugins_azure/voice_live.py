@@ -1,0 +1,792 @@
+"""``AzureVoiceLive``: the VideoSDK realtime-model hooks, wired to Azure Voice Live.
+
+This module is the thin I/O layer. It owns the SDK connection, the framework's audio
+track and the event emitter; every decision about responses, playback and
+transcripts is made by :class:`._state.CallState`, and every conversion by
+:mod:`.audio`, :mod:`.config` and :mod:`.connection`.
+
+Server events go through one dispatch table (``_HANDLERS``). Client events go
+through one :class:`._outbox.Outbox` sent by one task, so the framework's hooks
+never wait on the network.
+
+Framework facts this relies on (videosdk-agents 1.0.30, see the contract notes):
+``Pipeline.start`` registers its listeners only after ``connect()`` returns; the
+pipeline flushes the track itself on ``user_speech_started`` but not on
+``interrupt()``; after one faded interrupt the track ignores further interrupts
+until ``enable_audio_input()``; ``agent_speech_ended`` is emitted *on this model*
+by the track's last-audio callback, which fires only after
+``mark_synthesis_complete()``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import logging
+import os
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, Literal
+
+from azure.ai.voicelive import models as m
+from azure.ai.voicelive.aio import ConnectionClosed
+from azure.ai.voicelive.aio import ConnectionError as SdkConnectionError
+from videosdk.agents import audio_format
+from videosdk.agents.event_bus import global_event_emitter
+from videosdk.agents.metrics import metrics_collector
+from videosdk.agents.realtime_base_model import RealtimeBaseModel
+
+from ._outbox import Outbox
+from ._state import CallState, Cut, Response
+from .audio import AppendBatcher, InputConverter, OutputFramer, PendingAudio, choose_input_rate
+from .config import OUTPUT_RATES, AzureVoiceLiveConfig, build_session, output_format_for_rate
+from .connection import (
+    DEFAULT_HANDSHAKE_TIMEOUT,
+    DEFAULT_MODEL,
+    MODEL_ENV,
+    ConnectTarget,
+    OpenSession,
+    default_credential,
+    normalize_credential,
+    open_session,
+    resolve_endpoint,
+)
+from .errors import VoiceLiveConnectError, VoiceLiveError
+
+log = logging.getLogger("videosdk_plugins_azure")
+
+AzureVoiceLiveEvents = Literal[
+    "user_speech_started",
+    "user_speech_ended",
+    "agent_speech_started",
+    "agent_speech_ended",
+    "realtime_model_transcription",
+    "realtime_model_function_executed",
+    "llm_text_output",
+    "first_audio_latency",
+    "word_timestamp",
+    "viseme",
+]
+
+BENIGN_ERROR_CODES = frozenset({"response_cancel_not_active", "item_already_truncated"})
+"""Races every realtime client hits; logged at debug, never surfaced."""
+
+_SESSION_UPDATE_ID = "session_update_initial"
+_WIRE_DEFAULT = (48000, 2)
+_PENDING_MS = 2000
+_OUTBOX_AUDIO_MS = 5000
+_APPEND_MS = 40
+
+Handler = Callable[["AzureVoiceLive", Any], Awaitable[None] | None]
+
+
+def _flatten_usage(usage: Any) -> dict[str, Any]:
+    """Voice Live's nested usage, in the flat keys ``metrics_collector`` reads."""
+    if not usage:
+        return {}
+    get = usage.get if hasattr(usage, "get") else (lambda k, d=None: getattr(usage, k, d))
+    inp = get("input_token_details") or {}
+    out = get("output_token_details") or {}
+    cached = inp.get("cached_tokens_details") or {}
+    flat = {
+        "input_tokens": get("input_tokens"),
+        "output_tokens": get("output_tokens"),
+        "total_tokens": get("total_tokens"),
+        "input_text_tokens": inp.get("text_tokens"),
+        "input_audio_tokens": inp.get("audio_tokens"),
+        "input_image_tokens": inp.get("image_tokens"),
+        "input_cached_tokens": inp.get("cached_tokens"),
+        "cached_text_tokens": cached.get("text_tokens"),
+        "cached_audio_tokens": cached.get("audio_tokens"),
+        "cached_image_tokens": cached.get("image_tokens"),
+        "output_text_tokens": out.get("text_tokens"),
+        "output_audio_tokens": out.get("audio_tokens"),
+        "thoughts_tokens": out.get("reasoning_tokens"),
+    }
+    return {k: v for k, v in flat.items() if v is not None}
+
+
+class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[misc]
+    """Azure Voice Live as a VideoSDK realtime (speech-to-speech) model.
+
+    ``Pipeline(llm=AzureVoiceLive(model="gpt-realtime", config=AzureVoiceLiveConfig(...)))``.
+    The endpoint, key and model fall back to ``AZURE_VOICE_LIVE_ENDPOINT``,
+    ``AZURE_VOICE_LIVE_API_KEY`` and ``AZURE_VOICE_LIVE_MODEL`` (or the
+    ``AZURE_COGNITIVE_SERVICES_*`` names); with no key, Entra ID is used through the
+    async ``DefaultAzureCredential``.
+    """
+
+    def __init__(
+        self,
+        *,
+        model: str | None = None,
+        endpoint: str | None = None,
+        api_key: str | None = None,
+        credential: Any = None,
+        api_version: str | None = None,
+        config: AzureVoiceLiveConfig | None = None,
+        allow_insecure: bool = False,
+        handshake_timeout: float = DEFAULT_HANDSHAKE_TIMEOUT,
+        session_timeout: float = 10.0,
+    ) -> None:
+        super().__init__()
+        self.model: str = model or os.environ.get(MODEL_ENV) or DEFAULT_MODEL
+        self.config = config if config is not None else AzureVoiceLiveConfig()
+        if not isinstance(self.config, AzureVoiceLiveConfig):
+            raise TypeError("config must be an AzureVoiceLiveConfig")
+        if handshake_timeout <= 0 or session_timeout <= 0:
+            raise ValueError("handshake_timeout and session_timeout must be positive")
+        self._target = ConnectTarget(
+            endpoint=resolve_endpoint(endpoint, allow_insecure=allow_insecure),
+            model=self.model,
+            api_version=api_version,
+            handshake_timeout=handshake_timeout,
+        )
+        self._credential, self._owns_credential = normalize_credential(api_key, credential)
+        self._session_timeout = session_timeout
+        # validates everything that depends on the model (e.g. temperature range)
+        build_session(self.config, model=self.model, instructions=None, input_rate=24000)
+
+        self._agent: Any = None
+        self._instructions: str | None = None
+        self._state = CallState()
+        self._outbox = Outbox(max_audio_bytes=48 * _OUTBOX_AUDIO_MS)
+        self._pending = PendingAudio(max_bytes=48 * _PENDING_MS)
+        self._framer = OutputFramer()
+        self._converter: InputConverter | None = None
+        self._batcher: AppendBatcher | None = None
+        self._wire: tuple[int, int] | None = None
+        self._wire_generation = -1
+        self._input_rate = 24000
+        self._output_rate = 24000
+        self._session: OpenSession | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._connect_task: asyncio.Task[None] | None = None
+        self._ready = asyncio.Event()
+        self._lost = False
+        self._connect_error: VoiceLiveError | None = None
+        self._closed = False
+        self._effective_session: Any = None
+        self._speech_stopped_at: float | None = None
+        self._user_transcripts: dict[str, str] = {}
+        self._unknown_events: set[str] = set()
+        self.first_audio_latencies: list[float] = []
+        """Seconds from the server's ``speech_stopped`` to each answer's first audio delta."""
+        self.on("agent_speech_ended", self._on_playout_finished)
+
+    def __repr__(self) -> str:
+        return f"AzureVoiceLive(model={self.model!r}, endpoint={self._target.endpoint!r})"
+
+    # -- properties ----------------------------------------------------------------------
+
+    @property
+    def ready(self) -> bool:
+        return self._ready.is_set() and self._connect_error is None and not self._lost
+
+    @property
+    def input_sampling_rate(self) -> int:
+        """The rate declared to Voice Live (the wire rate when it is 8/16/24 kHz)."""
+        return self._input_rate
+
+    @property
+    def output_sampling_rate(self) -> int:
+        return self._output_rate
+
+    @property
+    def first_audio_latency(self) -> float | None:
+        return self.first_audio_latencies[-1] if self.first_audio_latencies else None
+
+    @property
+    def dropped_input_audio_bytes(self) -> int:
+        """Caller audio dropped: before the session was ready (beyond 2 s) or on a slow socket."""
+        return self._pending.dropped_bytes + self._outbox.dropped_audio_bytes
+
+    # -- framework hooks ---------------------------------------------------------------------
+
+    def set_agent(self, agent: Any) -> None:
+        """Called twice by the framework before ``connect()``; idempotent."""
+        self._agent = agent
+        self._instructions = getattr(agent, "instructions", None)
+
+    async def connect(self) -> None:
+        if self._closed:
+            raise RuntimeError("AzureVoiceLive is closed")
+        if self._connect_task is None:
+            self._connect_task = asyncio.ensure_future(self._connect())
+        await asyncio.shield(self._connect_task)
+
+    async def _connect(self) -> None:
+        self._ensure_converter()
+        modalities = list(self.config.modalities)
+        output_format = self.config.output_audio_format or output_format_for_rate(
+            self._wire[0] if self._wire else 24000
+        )
+        self._output_rate = OUTPUT_RATES[output_format]
+        self._state.bytes_per_ms = self._output_rate * 2 / 1000
+        if "audio" in modalities and self.audio_track is not None:
+            self.reframe_audio_track(self._output_rate)
+        session = build_session(
+            self.config,
+            model=self.model,
+            instructions=self.instructions_with_context(self._instructions),
+            input_rate=self._input_rate,
+            output_format=output_format,
+        )
+        if self._credential is None:
+            self._credential = default_credential()
+            self._owns_credential = True
+        self._session = await open_session(self._target, self._credential)
+        self._spawn(self._receive_loop(self._session))
+        try:
+            await self._session.connection.send(
+                {
+                    "type": "session.update",
+                    "event_id": _SESSION_UPDATE_ID,
+                    "session": session.as_dict(),
+                }
+            )
+            async with asyncio.timeout(self._session_timeout):
+                await self._ready.wait()
+        except TimeoutError:
+            await self._abort_connect()
+            raise VoiceLiveConnectError(
+                "session_timeout",
+                f"Voice Live did not confirm the session within {self._session_timeout:g}s",
+                recoverable=True,
+            ) from None
+        if self._connect_error is not None:
+            error = self._connect_error
+            await self._abort_connect()
+            raise error
+        self._spawn(self._send_loop(self._session))
+        backlog = self._pending.drain()
+        if backlog:
+            self._queue_audio(backlog)
+        log.info(
+            "Voice Live session ready: model=%s input=%d Hz output=%s",
+            self.model,
+            self._input_rate,
+            output_format,
+        )
+
+    async def _abort_connect(self) -> None:
+        await self._cancel_tasks()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def handle_audio_input(self, audio_data: bytes) -> None:
+        """Caller audio from the meeting: convert, batch, queue. Never blocks."""
+        if not isinstance(audio_data, bytes | bytearray | memoryview):
+            raise TypeError(
+                f"handle_audio_input expects raw int16 PCM bytes, got {type(audio_data).__name__}"
+            )
+        if self._closed or self._lost or not audio_data:
+            return
+        if self._withholding_input():
+            return
+        converter = self._ensure_converter()
+        pcm = converter.convert(audio_data)
+        if not pcm:
+            return
+        if not self.ready:
+            self._pending.append(pcm)
+            return
+        self._queue_audio(pcm)
+
+    def _queue_audio(self, pcm: bytes) -> None:
+        assert self._batcher is not None
+        self._batcher.add(pcm)
+        while (chunk := self._batcher.take()) is not None:
+            self._outbox.put_audio(base64.b64encode(chunk).decode("ascii"), len(chunk))
+
+    def _withholding_input(self) -> bool:
+        """While a non-interruptible utterance plays, the caller's audio is not sent.
+
+        The server's VAD would otherwise cancel it; the framework asks plugins to
+        honour ``is_interruptible`` (the OpenAI plugin gates audio the same way).
+        """
+        utterance = self.current_utterance
+        return bool(
+            utterance is not None
+            and not getattr(utterance, "is_interruptible", True)
+            and (self._state.active is not None or self._state.playing is not None)
+        )
+
+    def _ensure_converter(self) -> InputConverter:
+        generation = audio_format.generation()
+        if self._converter is None or generation != self._wire_generation:
+            rate, channels = audio_format.get()
+            wire = (rate, channels) if rate and channels else _WIRE_DEFAULT
+            if self._converter is None:
+                self._input_rate = choose_input_rate(wire[0])
+                self._batcher = AppendBatcher(self._input_rate * 2 * _APPEND_MS // 1000)
+            elif wire != self._wire:
+                log.info(
+                    "caller audio changed to %d Hz x%d; converting to %d Hz",
+                    *wire,
+                    self._input_rate,
+                )
+            if wire != self._wire or self._converter is None:
+                self._converter = InputConverter(wire[0], wire[1], self._input_rate)
+            self._wire = wire
+            self._wire_generation = generation
+        return self._converter
+
+    async def send_message(self, message: str) -> None:
+        """``session.say()``: speak ``message`` verbatim (no "repeat after me" prompt)."""
+        text = self._check_text(message, "send_message")
+        item = m.AssistantMessageItem(content=[m.OutputTextContentPart(text=text)])
+        self._request_response({"pre_generated_assistant_message": item.as_dict()})
+
+    async def send_text_message(self, message: str) -> None:
+        """``session.reply()``: a user turn in text, then a response."""
+        text = self._check_text(message, "send_text_message")
+        item = m.UserMessageItem(content=[m.InputTextContentPart(text=text)])
+        self._outbox.put({"type": "conversation.item.create", "item": item.as_dict()})
+        self._request_response({})
+
+    def _check_text(self, message: Any, hook: str) -> str:
+        if self._closed:
+            raise RuntimeError(f"AzureVoiceLive is closed; {hook}() was called after aclose()")
+        if not isinstance(message, str):
+            raise TypeError(f"{hook}() expects a str, got {type(message).__name__}")
+        if not message.strip():
+            raise ValueError(f"{hook}() needs non-empty text")
+        return message
+
+    def _request_response(self, params: dict[str, Any]) -> None:
+        request = self._state.request_response(params)
+        if request is not None:
+            self._send_create(request.request_id, request.params)
+
+    def _send_create(self, request_id: str, params: dict[str, Any]) -> None:
+        event: dict[str, Any] = {"type": "response.create", "event_id": request_id}
+        if params:
+            event["response"] = params
+        self._outbox.put(event)
+
+    async def interrupt(self) -> None:
+        """``session.interrupt()``: stop the agent now, as a barge-in would."""
+        if self._closed:
+            return
+        utterance = self.current_utterance
+        if utterance is not None and not getattr(utterance, "is_interruptible", True):
+            log.debug("interrupt ignored: the current utterance is not interruptible")
+            return
+        self._barge_in(cancel_on_server=True)
+
+    async def aclose(self) -> None:
+        """Idempotent: cancels every task, closes the connection and owned credentials."""
+        if self._closed:
+            return
+        self._closed = True
+        for _, text in self._state.flush_transcripts():
+            self._emit_agent_final(text)
+        if self._connect_task is not None and not self._connect_task.done():
+            self._connect_task.cancel()
+            with contextlib.suppress(BaseException):
+                await self._connect_task
+        await self._cancel_tasks()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+        if self._owns_credential and self._credential is not None:
+            close = getattr(self._credential, "close", None)
+            if close is not None:
+                with contextlib.suppress(Exception):
+                    await close()
+        if self._converter is not None:
+            self._converter.reset()
+        track = self.audio_track
+        if track is not None and self._state.active is not None:
+            with contextlib.suppress(Exception):
+                track.mark_synthesis_complete()
+        await super().aclose()
+
+    # -- tasks ---------------------------------------------------------------------------------
+
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        task: asyncio.Task[None] = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _cancel_tasks(self) -> None:
+        tasks = [t for t in self._tasks if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _send_loop(self, session: OpenSession) -> None:
+        connection = session.connection
+        while True:
+            event = await self._outbox.get()
+            try:
+                await connection.send(event)
+            except SdkConnectionError as exc:
+                log.warning(
+                    "Voice Live send failed (%s); the connection is gone", type(exc).__name__
+                )
+                return
+
+    async def _receive_loop(self, session: OpenSession) -> None:
+        """A ``recv()`` loop: unlike ``async for``, it sees the close code."""
+        connection = session.connection
+        while True:
+            try:
+                event = await connection.recv()
+            except ConnectionClosed as closed:
+                self._connection_lost(closed.code)
+                return
+            except SdkConnectionError as exc:
+                log.warning("ignoring an unreadable server event: %s", exc)
+                continue
+            except (AttributeError, TypeError, ValueError) as exc:
+                log.warning("ignoring a malformed server event (%s)", type(exc).__name__)
+                continue
+            try:
+                await self._dispatch(event)
+            except Exception:
+                log.exception("error handling Voice Live event %r", event.get("type"))
+
+    def _connection_lost(self, code: int) -> None:
+        if self._closed:
+            return
+        if not self.ready:
+            self._connect_error = VoiceLiveConnectError(
+                "connection_closed",
+                f"Voice Live closed the connection (code {code}) during setup",
+                recoverable=True,
+            )
+            self._ready.set()
+            return
+        self._lost = True
+        self._fail_playback()
+        self.emit(
+            "error",
+            VoiceLiveError(
+                "connection_closed",
+                f"Voice Live connection closed (code {code})",
+                recoverable=False,
+            ),
+        )
+
+    def _fail_playback(self) -> None:
+        """A response cut off by a drop must still end, or the pipeline waits forever."""
+        active = self._state.active
+        if active is not None:
+            self._state.response_done(active.id, "incomplete")
+            self._mark_synthesis_complete(active)
+
+    async def _dispatch(self, event: Any) -> None:
+        kind = event.get("type")
+        handler = _HANDLERS.get(kind) if isinstance(kind, str) else None
+        if handler is None:
+            if kind not in self._unknown_events and len(self._unknown_events) < 100:
+                self._unknown_events.add(str(kind))
+                log.debug("ignoring Voice Live event type %r", kind)
+            return
+        result = handler(self, event)
+        if result is not None:
+            await result
+
+    # -- server events: session and errors ---------------------------------------------------
+
+    def _on_session_updated(self, event: Any) -> None:
+        self._effective_session = event.get("session")
+        self._ready.set()
+
+    def _on_error(self, event: Any) -> None:
+        error = event.get("error") or {}
+        code = str(error.get("code") or error.get("type") or "error")
+        message = str(error.get("message") or "")
+        param = error.get("param")
+        origin = error.get("event_id")
+        if code in BENIGN_ERROR_CODES:
+            log.debug("Voice Live: %s (%s)", code, message)
+            return
+        if (
+            code == "conversation_already_has_active_response"
+            and isinstance(origin, str)
+            and origin.startswith("req_")
+        ):
+            log.debug("response.create %s raced a server response; retrying after it", origin)
+            retry = self._state.create_rejected(origin)
+            if retry is not None:
+                self._send_create(retry.request_id, retry.params)
+            return
+        if isinstance(origin, str) and origin.startswith("cut_"):
+            log.debug("truncate/delete rejected: %s %s", code, message)
+            return
+        if origin == _SESSION_UPDATE_ID and not self.ready:
+            self._connect_error = VoiceLiveError(
+                code,
+                f"Voice Live rejected the session configuration: {message}",
+                recoverable=False,
+                param=param,
+            )
+            self._ready.set()
+            return
+        log.warning("Voice Live error %s: %s", code, message)
+        self.emit(
+            "error",
+            VoiceLiveError(code, message, recoverable=code != "session_expired", param=param),
+        )
+
+    def _on_warning(self, event: Any) -> None:
+        warning = event.get("warning") or {}
+        log.warning("Voice Live warning %s: %s", warning.get("code"), warning.get("message"))
+
+    # -- server events: the caller ----------------------------------------------------------
+
+    def _on_speech_started(self, event: Any) -> None:
+        turn = self._turn_detection()
+        if turn is None or turn.get("interrupt_response", True):
+            self._barge_in(cancel_on_server=False)
+        for _, text in self._state.flush_transcripts():
+            self._emit_agent_final(text)
+        metrics_collector.start_turn()
+        self.emit("user_speech_started", {"type": "done"})
+
+    def _on_speech_stopped(self, event: Any) -> None:
+        self._speech_stopped_at = time.monotonic()
+        self.emit("user_speech_ended", {"type": "done"})
+
+    def _on_transcription_delta(self, event: Any) -> None:
+        item_id = str(event.get("item_id"))
+        text = self._user_transcripts.get(item_id, "") + str(event.get("delta") or "")
+        self._user_transcripts[item_id] = text
+        self.emit("realtime_model_transcription", {"role": "user", "text": text, "is_final": False})
+
+    def _on_transcription_completed(self, event: Any) -> None:
+        self._user_transcripts.pop(str(event.get("item_id")), None)
+        text = str(event.get("transcript") or "").strip()
+        if not text:
+            return
+        metrics_collector.set_user_transcript(text)
+        self.emit("realtime_model_transcription", {"role": "user", "text": text, "is_final": True})
+
+    def _on_transcription_failed(self, event: Any) -> None:
+        error = event.get("error") or {}
+        self._user_transcripts.pop(str(event.get("item_id")), None)
+        self.emit(
+            "error",
+            VoiceLiveError(
+                str(error.get("code") or "transcription_failed"),
+                f"user transcription failed: {error.get('message') or 'unknown reason'}",
+                recoverable=True,
+            ),
+        )
+
+    # -- server events: responses ----------------------------------------------------------------
+
+    def _on_response_created(self, event: Any) -> None:
+        response = event.get("response") or {}
+        self._state.response_created(str(response.get("id")))
+        self._framer.reset()
+        if self.audio_track is not None:
+            self.audio_track.enable_audio_input()
+
+    def _on_output_item_added(self, event: Any) -> None:
+        item = event.get("item") or {}
+        response = self._state.get(event.get("response_id"))
+        if response is not None and item.get("type") == "message" and response.item_id is None:
+            response.item_id = item.get("id")
+
+    async def _on_audio_delta(self, event: Any) -> None:
+        delta = event.delta
+        if not isinstance(delta, bytes | bytearray) or not delta:
+            return
+        decision = self._state.audio(event.get("response_id"), event.get("item_id"), len(delta))
+        if decision == "drop":
+            return
+        track = self.audio_track
+        if decision == "first":
+            if self._speech_stopped_at is not None:
+                latency = time.monotonic() - self._speech_stopped_at
+                self._speech_stopped_at = None
+                self.first_audio_latencies.append(latency)
+                self.emit("first_audio_latency", {"seconds": latency})
+            if track is not None:
+                track.mark_synthesis_start()
+                response = self._state.get(event.get("response_id"))
+                if response is not None:
+                    response.playback_backlog = _queued_samples(track)
+            self.emit("agent_speech_started", {"type": "done"})
+        pcm = self._framer.feed(delta)
+        if pcm and track is not None:
+            await track.add_new_bytes(pcm)
+
+    def _on_audio_transcript_delta(self, event: Any) -> None:
+        text = self._state.transcript_delta(event.get("response_id"), str(event.get("delta") or ""))
+        response = self._state.get(event.get("response_id"))
+        if text is not None and response is not None and not response.dropped:
+            self.emit(
+                "realtime_model_transcription", {"role": "agent", "text": text, "is_final": False}
+            )
+
+    def _on_audio_transcript_done(self, event: Any) -> None:
+        finals = self._state.transcript_done(
+            event.get("response_id"),
+            str(event.get("transcript") or ""),
+            wait_for_playout=self.audio_track is not None,
+        )
+        for _, text in finals:
+            self._emit_agent_final(text)
+
+    def _on_text_done(self, event: Any) -> None:
+        for _, text in self._state.transcript_done(
+            event.get("response_id"), str(event.get("text") or ""), wait_for_playout=False
+        ):
+            self._emit_agent_final(text)
+
+    def _on_response_done(self, event: Any) -> None:
+        payload = event.get("response") or {}
+        status = payload.get("status")
+        response, next_request = self._state.response_done(str(payload.get("id")), status)
+        usage = _flatten_usage(payload.get("usage"))
+        if usage:
+            metrics_collector.set_realtime_usage(usage)
+        if status == "failed":
+            details = payload.get("status_details") or {}
+            error = details.get("error") or {}
+            self.emit(
+                "error",
+                VoiceLiveError(
+                    str(error.get("code") or "response_failed"),
+                    str(error.get("message") or "the response failed"),
+                    recoverable=True,
+                ),
+            )
+        if response is not None:
+            self._mark_synthesis_complete(response)
+        if next_request is not None:
+            self._send_create(next_request.request_id, next_request.params)
+
+    def _on_audio_timestamp(self, event: Any) -> None:
+        self.emit(
+            "word_timestamp",
+            {
+                "text": event.get("text"),
+                "offset_ms": event.get("audio_offset_ms"),
+                "duration_ms": event.get("audio_duration_ms"),
+                "response_id": event.get("response_id"),
+            },
+        )
+
+    def _on_viseme(self, event: Any) -> None:
+        self.emit(
+            "viseme",
+            {
+                "viseme_id": event.get("viseme_id"),
+                "offset_ms": event.get("audio_offset_ms"),
+                "response_id": event.get("response_id"),
+            },
+        )
+
+    # -- playback and interruption -----------------------------------------------------------
+
+    def _mark_synthesis_complete(self, response: Response) -> None:
+        if response.synthesis_marked:
+            return
+        response.synthesis_marked = True
+        if self.audio_track is not None:
+            self.audio_track.mark_synthesis_complete()
+
+    def _on_playout_finished(self, data: Any = None) -> None:
+        for _, text in self._state.playout_finished():
+            self._emit_agent_final(text)
+
+    def _emit_agent_final(self, text: str) -> None:
+        metrics_collector.set_agent_response(text)
+        self.emit("realtime_model_transcription", {"role": "agent", "text": text, "is_final": True})
+        self.emit("llm_text_output", {"text": text})
+        global_event_emitter.emit("text_response", {"text": text, "type": "done"})
+
+    def _turn_detection(self) -> dict[str, Any] | None:
+        session = self._effective_session or {}
+        td = session.get("turn_detection") if hasattr(session, "get") else None
+        return dict(td) if td else None
+
+    def _barge_in(self, *, cancel_on_server: bool) -> None:
+        """Stop the agent: drop its audio, flush the speaker, cut the history to what was heard."""
+        response = self._state.interrupt()
+        if response is None:
+            return
+        if cancel_on_server and self._state.active is response:
+            self._outbox.put({"type": "response.cancel"}, urgent=True)
+        track = self.audio_track
+        heard_ms = 0.0
+        if track is not None:
+            played, _pushed = track.snapshot_playback()
+            played = max(0, played - response.playback_backlog)
+            track.interrupt()
+            tail = _queued_samples(track)  # the fade-out the caller still hears
+            rate = max(1, int(getattr(track, "sample_rate", self._output_rate)))
+            heard_ms = (played + tail) * 1000.0 / rate
+        else:
+            heard_ms = response.audio_ms(self._state.bytes_per_ms)
+        turn = self._turn_detection() or {}
+        cut = self._state.heard(
+            response, heard_ms, server_truncates=bool(turn.get("auto_truncate"))
+        )
+        self._apply_cut(cut)
+        metrics_collector.on_interrupted()
+        self._mark_synthesis_complete(response)
+        if response.final_text is not None:
+            for _, text in self._state.transcript_done(
+                response.id, response.final_text, wait_for_playout=False
+            ):
+                self._emit_agent_final(text)
+
+    def _apply_cut(self, cut: Cut) -> None:
+        if cut.item_id is None or cut.action == "none":
+            return
+        event_id = f"cut_{cut.item_id}"
+        if cut.action == "delete":
+            self._outbox.put(
+                {"type": "conversation.item.delete", "event_id": event_id, "item_id": cut.item_id}
+            )
+        else:
+            self._outbox.put(
+                {
+                    "type": "conversation.item.truncate",
+                    "event_id": event_id,
+                    "item_id": cut.item_id,
+                    "content_index": 0,
+                    "audio_end_ms": cut.audio_end_ms,
+                }
+            )
+
+
+def _queued_samples(track: Any) -> int:
+    """Samples in the speaker's queue that have not played yet."""
+    frames = len(getattr(track, "frame_buffer", ()))
+    partial = len(getattr(track, "audio_data_buffer", b"")) // 2
+    return frames * int(getattr(track, "samples", 0)) + partial
+
+
+_TRANSCRIPTION = "conversation.item.input_audio_transcription"
+_HANDLERS: dict[str, Handler] = {
+    "session.updated": AzureVoiceLive._on_session_updated,
+    "error": AzureVoiceLive._on_error,
+    "warning": AzureVoiceLive._on_warning,
+    "input_audio_buffer.speech_started": AzureVoiceLive._on_speech_started,
+    "input_audio_buffer.speech_stopped": AzureVoiceLive._on_speech_stopped,
+    f"{_TRANSCRIPTION}.delta": AzureVoiceLive._on_transcription_delta,
+    f"{_TRANSCRIPTION}.completed": AzureVoiceLive._on_transcription_completed,
+    f"{_TRANSCRIPTION}.failed": AzureVoiceLive._on_transcription_failed,
+    "response.created": AzureVoiceLive._on_response_created,
+    "response.output_item.added": AzureVoiceLive._on_output_item_added,
+    "response.audio.delta": AzureVoiceLive._on_audio_delta,
+    "response.audio_transcript.delta": AzureVoiceLive._on_audio_transcript_delta,
+    "response.audio_transcript.done": AzureVoiceLive._on_audio_transcript_done,
+    "response.text.delta": AzureVoiceLive._on_audio_transcript_delta,
+    "response.text.done": AzureVoiceLive._on_text_done,
+    "response.done": AzureVoiceLive._on_response_done,
+    "response.audio_timestamp.delta": AzureVoiceLive._on_audio_timestamp,
+    "response.animation_viseme.delta": AzureVoiceLive._on_viseme,
+}
+"""Server event type → handler. Other events are ignored (logged once per type at debug)."""
