@@ -8,8 +8,11 @@ microseconds, with no socket:
 * audio of a cancelled or superseded response never plays;
 * ``response.create`` never goes out while a response is live (the service would
   answer ``conversation_already_has_active_response``); requests queue instead;
-* a barge-in truncates the assistant item at what the caller actually heard, or
-  deletes it when nothing was heard (the service rejects truncating to 0);
+* playback is a timeline: each answer occupies ``[start, start + samples)`` of the
+  audio the speaker played, so a barge-in knows which answer the caller was hearing
+  (not merely the last one received) and truncates it at what was heard, deleting
+  answers queued behind it that were never heard (the service rejects truncating
+  to 0);
 * an agent transcript becomes final when its audio has played out, cut to what
   was heard when the caller interrupted, so the chat history matches the call.
 """
@@ -50,15 +53,18 @@ class Response:
     """Interrupted: its remaining audio is discarded."""
     heard_ms: float | None = None
     """What the caller heard, once known (interruption); None while unknown."""
-    playback_backlog: int = 0
-    """Samples already queued in the speaker when this response's audio began (a previous
-    answer's fade-out tail): they play first and are not this response's."""
+    start_sample: int | None = None
+    """Where this response's audio begins on the speaker's timeline (samples played)."""
     synthesis_marked: bool = False
     transcript_emitted: bool = False
     has_audio: bool = False
 
     def audio_ms(self, bytes_per_ms: float) -> float:
         return self.audio_bytes / bytes_per_ms
+
+    @property
+    def samples(self) -> int:
+        return self.audio_bytes // 2
 
 
 @dataclass(frozen=True)
@@ -103,8 +109,8 @@ class CallState:
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     active: Response | None = None
     """The response the server is generating (created, not done)."""
-    playing: Response | None = None
-    """The response whose audio was last sent to the speaker and may still be playing."""
+    _speaker: list[Response] = field(default_factory=list)
+    """Responses whose audio went to the speaker and may not all have been heard, in order."""
     _awaiting_playout: list[Response] = field(default_factory=list)
 
     # -- response.create requests -------------------------------------------------------
@@ -178,48 +184,77 @@ class CallState:
 
     # -- audio ---------------------------------------------------------------------------------
 
-    def audio(self, response_id: str | None, item_id: str | None, nbytes: int) -> AudioDecision:
-        """Whether an audio delta plays: never for unknown or interrupted responses."""
+    def audio(
+        self,
+        response_id: str | None,
+        item_id: str | None,
+        nbytes: int,
+        *,
+        speaker_at: int | None = None,
+    ) -> AudioDecision:
+        """Whether an audio delta plays: never for unknown or interrupted responses.
+
+        ``speaker_at`` is where the delta will start on the speaker's timeline (samples
+        played so far plus samples still queued); it places the response's first delta.
+        """
         response = self.get(response_id)
         if response is None or response.dropped or response.done:
             return "drop"
         first = not response.has_audio
         response.has_audio = True
         response.item_id = response.item_id or item_id
-        response.audio_bytes += nbytes
-        self.playing = response
-        if response not in self._awaiting_playout:
+        if first:
+            response.start_sample = speaker_at
+            self._speaker.append(response)
             self._awaiting_playout.append(response)
+        response.audio_bytes += nbytes
         return "first" if first else "play"
+
+    @property
+    def speaking(self) -> bool:
+        """A response is being generated or may still be playing."""
+        return self.active is not None or bool(self._speaker)
 
     # -- interruption --------------------------------------------------------------------------
 
-    def interrupt(self) -> Response | None:
-        """The caller barged in: the response to silence (playing or being generated)."""
-        target = (
-            self.playing if self.playing is not None and self.playing.heard_ms is None else None
-        )
-        if target is None or (target.done and not target.has_audio):
-            target = self.active
-        if target is None:
-            return None
-        target.dropped = True
-        return target
+    def interrupt(self, position: int | None) -> list[Response]:
+        """The caller barged in with the speaker at ``position``: the responses to silence.
 
-    def heard(self, response: Response, heard_ms: float, *, server_truncates: bool) -> Cut:
-        """Record what the caller heard of ``response`` and decide the server-side cut."""
-        total_ms = response.audio_ms(self.bytes_per_ms)
-        heard_ms = max(0.0, min(heard_ms, total_ms))
-        response.heard_ms = heard_ms
-        if self.playing is response:
-            self.playing = None
+        Each gets ``heard_ms`` from the timeline (``None`` position: no speaker, all of
+        it counts as heard). Responses the caller had heard in full are left alone.
+        """
+        silenced: list[Response] = []
+        for response in list(self._speaker):
+            samples = response.samples
+            if position is None or response.start_sample is None:
+                heard = samples
+            else:
+                heard = min(max(position - response.start_sample, 0), samples)
+            self._speaker.remove(response)
+            if heard >= samples and response.done:
+                continue
+            response.dropped = True
+            response.heard_ms = heard * 2 / self.bytes_per_ms
+            silenced.append(response)
+        active = self.active
+        if active is not None and active not in silenced:
+            active.dropped = True
+            if active.has_audio:
+                active.heard_ms = active.audio_ms(self.bytes_per_ms)
+            silenced.append(active)
+        return silenced
+
+    def cut(self, response: Response, *, server_truncates: bool) -> Cut:
+        """What the server's copy of an interrupted response should become."""
         if server_truncates or response.item_id is None or not response.has_audio:
             return Cut("none", response.item_id)
+        heard_ms = response.heard_ms or 0.0
+        total_ms = response.audio_ms(self.bytes_per_ms)
         if heard_ms <= 0:
             return Cut("delete", response.item_id)
         if heard_ms >= total_ms and response.done:
             return Cut("none", response.item_id)
-        return Cut("truncate", response.item_id, int(heard_ms))
+        return Cut("truncate", response.item_id, int(min(heard_ms, total_ms)))
 
     # -- transcripts ---------------------------------------------------------------------------
 
@@ -246,8 +281,7 @@ class CallState:
     def playout_finished(self) -> list[tuple[Response, str]]:
         """The speaker went idle: everything done so far was heard in full."""
         finished = [r for r in self._awaiting_playout if r.done or r.heard_ms is not None]
-        if self.playing is not None and self.playing in finished:
-            self.playing = None
+        self._speaker = [r for r in self._speaker if not r.done]
         return self._finalize(finished)
 
     def flush_transcripts(self) -> list[tuple[Response, str]]:

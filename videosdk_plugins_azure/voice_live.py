@@ -226,6 +226,9 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
         self._state.bytes_per_ms = self._output_rate * 2 / 1000
         if "audio" in modalities and self.audio_track is not None:
             self.reframe_audio_track(self._output_rate)
+            # one anchor for the whole call: snapshot_playback() then counts every
+            # sample the speaker plays, the timeline _state places answers on
+            self.audio_track.mark_synthesis_start()
         session = build_session(
             self.config,
             model=self.model,
@@ -311,7 +314,7 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
         return bool(
             utterance is not None
             and not getattr(utterance, "is_interruptible", True)
-            and (self._state.active is not None or self._state.playing is not None)
+            and self._state.speaking
         )
 
     def _ensure_converter(self) -> InputConverter:
@@ -599,21 +602,24 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
         delta = event.delta
         if not isinstance(delta, bytes | bytearray) or not delta:
             return
-        decision = self._state.audio(event.get("response_id"), event.get("item_id"), len(delta))
+        track = self.audio_track
+        response_id = event.get("response_id")
+        response = self._state.get(response_id)
+        placing = track is not None and response is not None and not response.has_audio
+        decision = self._state.audio(
+            response_id,
+            event.get("item_id"),
+            len(delta),
+            speaker_at=_speaker_position(track) if placing else None,
+        )
         if decision == "drop":
             return
-        track = self.audio_track
         if decision == "first":
             if self._speech_stopped_at is not None:
                 latency = time.monotonic() - self._speech_stopped_at
                 self._speech_stopped_at = None
                 self.first_audio_latencies.append(latency)
                 self.emit("first_audio_latency", {"seconds": latency})
-            if track is not None:
-                track.mark_synthesis_start()
-                response = self._state.get(event.get("response_id"))
-                if response is not None:
-                    response.playback_backlog = _queued_samples(track)
             self.emit("agent_speech_started", {"type": "done"})
         pcm = self._framer.feed(delta)
         if pcm and track is not None:
@@ -712,34 +718,28 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
 
     def _barge_in(self, *, cancel_on_server: bool) -> None:
         """Stop the agent: drop its audio, flush the speaker, cut the history to what was heard."""
-        response = self._state.interrupt()
-        if response is None:
+        if not self._state.speaking:
             return
-        if cancel_on_server and self._state.active is response:
-            self._outbox.put({"type": "response.cancel"}, urgent=True)
         track = self.audio_track
-        heard_ms = 0.0
+        position = None
         if track is not None:
-            played, _pushed = track.snapshot_playback()
-            played = max(0, played - response.playback_backlog)
+            played = _speaker_position(track) - _queued_samples(track)
             track.interrupt()
-            tail = _queued_samples(track)  # the fade-out the caller still hears
-            rate = max(1, int(getattr(track, "sample_rate", self._output_rate)))
-            heard_ms = (played + tail) * 1000.0 / rate
-        else:
-            heard_ms = response.audio_ms(self._state.bytes_per_ms)
-        turn = self._turn_detection() or {}
-        cut = self._state.heard(
-            response, heard_ms, server_truncates=bool(turn.get("auto_truncate"))
-        )
-        self._apply_cut(cut)
+            position = played + _queued_samples(track)  # plus the fade-out still to play
+        active = self._state.active
+        silenced = self._state.interrupt(position)
+        if cancel_on_server and active is not None and active in silenced:
+            self._outbox.put({"type": "response.cancel"}, urgent=True)
+        server_truncates = bool((self._turn_detection() or {}).get("auto_truncate"))
+        for response in silenced:
+            self._apply_cut(self._state.cut(response, server_truncates=server_truncates))
+            self._mark_synthesis_complete(response)
+            if response.final_text is not None:
+                for _, text in self._state.transcript_done(
+                    response.id, response.final_text, wait_for_playout=False
+                ):
+                    self._emit_agent_final(text)
         metrics_collector.on_interrupted()
-        self._mark_synthesis_complete(response)
-        if response.final_text is not None:
-            for _, text in self._state.transcript_done(
-                response.id, response.final_text, wait_for_playout=False
-            ):
-                self._emit_agent_final(text)
 
     def _apply_cut(self, cut: Cut) -> None:
         if cut.item_id is None or cut.action == "none":
@@ -759,6 +759,12 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
                     "audio_end_ms": cut.audio_end_ms,
                 }
             )
+
+
+def _speaker_position(track: Any) -> int:
+    """The speaker timeline's end: samples played since connect plus samples queued."""
+    played, _pushed = track.snapshot_playback()
+    return int(played) + _queued_samples(track)
 
 
 def _queued_samples(track: Any) -> int:

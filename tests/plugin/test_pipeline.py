@@ -240,3 +240,33 @@ async def test_g722_leg_at_16khz(emu: VoiceLiveEmulator, wire: tuple[int, int]) 
         assert update["input_audio_sampling_rate"] == 16000
         assert update["output_audio_format"] == "pcm16_16000hz"
         assert _voiced_rates(room) == {16000}  # before connect() the idle track was 24 kHz
+
+
+async def test_barge_in_cuts_the_audible_answer_and_deletes_the_one_queued_behind_it(
+    emu: VoiceLiveEmulator,
+) -> None:
+    async with room_with(emu, Turn(reply=LONG), Turn(user="wait", reply="Okay.")) as room:
+        reply = asyncio.ensure_future(
+            room.session.reply(instructions="tell a story", wait_for_playback=False)
+        )
+        await emu.last_connection.wait_for("response.done", source="server")
+        await reply
+        await room.session.say("And one more thing before you go.")  # queued behind the story
+        await emu.last_connection.wait_for("response.done", source="server", count=2)
+        await room.wait_for(
+            lambda: _voiced_frames(room, 0) >= 40, timeout=20, what="the story playing"
+        )
+        await room.play(await caller("Wait."), rate=24000)
+        delete = await emu.last_connection.wait_for("conversation.item.delete")
+        truncate = await emu.last_connection.wait_for("conversation.item.truncate")
+        deltas = emu.last_connection.events("response.audio.delta", source="server")
+        story, queued = dict.fromkeys(e["item_id"] for e in deltas)  # in order
+        assert truncate["item_id"] == story
+        assert delete["item_id"] == queued
+        story_response = next(e["response_id"] for e in deltas if e["item_id"] == story)
+        await room.wait_for(lambda: _silent_tail(room, frames=10), timeout=10, what="silence")
+        heard = heard_samples(room.agent_audio(), sent_audio(emu, story_response)) / 24
+        assert abs(truncate["audio_end_ms"] - heard) <= 40
+        # the queued answer never plays
+        queued_response = next(e["response_id"] for e in deltas if e["item_id"] == queued)
+        assert sent_audio(emu, queued_response)[:9600] not in room.agent_audio()

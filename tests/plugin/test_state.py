@@ -9,13 +9,18 @@ from videosdk_plugins_azure._state import CallState, Cut, cut_text
 BPM = 48.0  # 24 kHz pcm16 bytes per ms
 
 
-def state_with_audio(ms: float = 1000, *, done: bool = False) -> CallState:
+def state_with_audio(ms: float = 1000, *, done: bool = False, at: int | None = 0) -> CallState:
+    """One response whose ``ms`` of audio starts at sample ``at`` of the speaker timeline."""
     state = CallState(bytes_per_ms=BPM)
     state.response_created("resp_1")
-    assert state.audio("resp_1", "item_1", int(ms * BPM)) == "first"
+    assert state.audio("resp_1", "item_1", int(ms * BPM), speaker_at=at) == "first"
     if done:
         state.response_done("resp_1", "completed")
     return state
+
+
+def samples(ms: float) -> int:
+    return int(ms * 24)
 
 
 # -- response.create ----------------------------------------------------------------------
@@ -75,8 +80,7 @@ def test_audio_of_unknown_interrupted_or_finished_responses_is_dropped() -> None
     state.response_created("resp_1")
     assert state.audio("resp_1", "item_1", 960) == "first"
     assert state.audio("resp_1", "item_1", 960) == "play"
-    target = state.interrupt()
-    assert target is not None
+    [target] = state.interrupt(0)
     assert target.id == "resp_1"
     assert state.audio("resp_1", "item_1", 960) == "drop"
     state.response_created("resp_2")
@@ -86,7 +90,7 @@ def test_audio_of_unknown_interrupted_or_finished_responses_is_dropped() -> None
 
 def test_a_new_response_is_not_silenced_by_an_old_interruption() -> None:
     state = state_with_audio()
-    state.interrupt()
+    state.interrupt(0)
     state.response_done("resp_1", "cancelled")
     state.response_created("resp_2")
     assert state.audio("resp_2", "item_2", 960) == "first"
@@ -95,58 +99,86 @@ def test_a_new_response_is_not_silenced_by_an_old_interruption() -> None:
 # -- barge-in ------------------------------------------------------------------------------
 
 
-def test_interrupt_targets_what_is_playing_even_after_the_server_finished() -> None:
+def test_interrupt_silences_what_is_playing_even_after_the_server_finished() -> None:
     state = state_with_audio(2000, done=True)
     assert state.active is None
-    target = state.interrupt()
-    assert target is not None
+    assert state.speaking
+    [target] = state.interrupt(samples(500))
     assert target.id == "resp_1"
+    assert target.heard_ms == 500
+    assert not state.speaking
 
 
-def test_interrupt_with_nothing_live_is_none() -> None:
-    assert CallState().interrupt() is None
+def test_interrupt_with_nothing_live_is_empty() -> None:
+    assert CallState().interrupt(0) == []
+
+
+def test_an_answer_heard_in_full_is_left_alone() -> None:
+    state = state_with_audio(1000, done=True)
+    assert state.interrupt(samples(1500)) == []
 
 
 @pytest.mark.parametrize(
     ("heard_ms", "done", "server_truncates", "expected"),
     [
         (0, False, False, Cut("delete", "item_1")),
-        (640.4, False, False, Cut("truncate", "item_1", 640)),
+        (640, False, False, Cut("truncate", "item_1", 640)),
         (5000, False, False, Cut("truncate", "item_1", 1000)),  # capped at what arrived
-        (5000, True, False, Cut("none", "item_1")),  # all of it was heard
         (640, False, True, Cut("none", "item_1")),  # auto_truncate: the server does it
-        (-5, False, False, Cut("delete", "item_1")),
     ],
 )
 def test_the_cut_follows_what_was_heard(
     heard_ms: float, done: bool, server_truncates: bool, expected: Cut
 ) -> None:
     state = state_with_audio(1000, done=done)
-    target = state.interrupt()
-    assert target is not None
-    assert state.heard(target, heard_ms, server_truncates=server_truncates) == expected
+    [target] = state.interrupt(samples(heard_ms))
+    assert state.cut(target, server_truncates=server_truncates) == expected
+
+
+def test_the_timeline_starts_where_the_answer_was_queued() -> None:
+    # 400 ms of an earlier fade-out were still queued when this answer arrived
+    state = state_with_audio(1000, at=samples(400))
+    [target] = state.interrupt(samples(400 + 300))
+    assert target.heard_ms == 300
+    assert state.cut(target, server_truncates=False) == Cut("truncate", "item_1", 300)
+
+
+def test_an_answer_queued_behind_the_audible_one_was_never_heard() -> None:
+    state = state_with_audio(2000, done=True)  # audible: [0, 2000) ms
+    state.response_created("resp_2")  # queued behind it, e.g. a say() right after a reply
+    state.audio("resp_2", "item_2", int(1000 * BPM), speaker_at=samples(2000))
+    state.response_done("resp_2", "completed")
+    silenced = {r.id: r for r in state.interrupt(samples(700))}
+    assert silenced["resp_1"].heard_ms == 700
+    assert silenced["resp_2"].heard_ms == 0
+    assert state.cut(silenced["resp_1"], server_truncates=False) == Cut("truncate", "item_1", 700)
+    assert state.cut(silenced["resp_2"], server_truncates=False) == Cut("delete", "item_2")
 
 
 def test_a_response_interrupted_before_any_audio_needs_no_cut() -> None:
     state = CallState(bytes_per_ms=BPM)
     state.response_created("resp_1")
-    target = state.interrupt()
-    assert target is not None
-    assert state.heard(target, 0, server_truncates=False).action == "none"
+    [target] = state.interrupt(0)
+    assert target.dropped
+    assert state.cut(target, server_truncates=False).action == "none"
+
+
+def test_without_a_speaker_everything_received_counts_as_heard() -> None:
+    state = state_with_audio(1000, at=None)
+    [target] = state.interrupt(None)
+    assert state.cut(target, server_truncates=False) == Cut("truncate", "item_1", 1000)
 
 
 def test_two_barge_ins_in_a_row_each_cut_their_own_item() -> None:
     state = state_with_audio(1000)
-    first = state.interrupt()
-    assert first is not None
-    assert state.heard(first, 300, server_truncates=False) == Cut("truncate", "item_1", 300)
+    [first] = state.interrupt(samples(300))
+    assert state.cut(first, server_truncates=False) == Cut("truncate", "item_1", 300)
     state.response_done("resp_1", "cancelled")
     state.response_created("resp_2")
-    state.audio("resp_2", "item_2", int(800 * BPM))
-    second = state.interrupt()
-    assert second is not None
+    state.audio("resp_2", "item_2", int(800 * BPM), speaker_at=samples(300 + 400))
+    [second] = state.interrupt(samples(700 + 200))
     assert second.id == "resp_2"
-    assert state.heard(second, 200, server_truncates=False) == Cut("truncate", "item_2", 200)
+    assert state.cut(second, server_truncates=False) == Cut("truncate", "item_2", 200)
 
 
 # -- transcripts ---------------------------------------------------------------------------
@@ -171,9 +203,7 @@ def test_without_a_speaker_text_is_final_at_once() -> None:
 
 def test_an_interrupted_answer_keeps_only_what_was_heard() -> None:
     state = state_with_audio(2000)
-    target = state.interrupt()
-    assert target is not None
-    state.heard(target, 1000, server_truncates=False)
+    state.interrupt(samples(1000))
     text = "one two three four five six seven eight"
     finals = state.transcript_done("resp_1", text, wait_for_playout=True)
     assert [t for _, t in finals] == ["one two three four"]
@@ -181,9 +211,7 @@ def test_an_interrupted_answer_keeps_only_what_was_heard() -> None:
 
 def test_nothing_heard_means_no_agent_transcript() -> None:
     state = state_with_audio(2000)
-    target = state.interrupt()
-    assert target is not None
-    state.heard(target, 0, server_truncates=False)
+    state.interrupt(0)
     assert state.transcript_done("resp_1", "never heard", wait_for_playout=True) == []
 
 
