@@ -10,6 +10,7 @@ control events (session updates, items, responses, truncations) are never droppe
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
@@ -17,8 +18,13 @@ from typing import Any
 
 @dataclass
 class _Entry:
-    event: dict[str, Any]
-    audio_bytes: int = 0
+    event: dict[str, Any] | None
+    audio: bytes = b""
+    """Raw PCM for an append; encoded only when sent, so a bound can trim it."""
+
+    @property
+    def audio_bytes(self) -> int:
+        return len(self.audio)
 
 
 class Outbox:
@@ -47,11 +53,16 @@ class Outbox:
             self._entries.append(_Entry(event))
         self._ready.set()
 
-    def put_audio(self, b64_audio: str, nbytes: int) -> None:
-        self._entries.append(
-            _Entry({"type": "input_audio_buffer.append", "audio": b64_audio}, nbytes)
-        )
-        self._audio_bytes += nbytes
+    def put_audio(self, pcm: bytes) -> None:
+        """Queue caller audio; beyond the bound, the oldest audio goes (counted)."""
+        if len(pcm) > self.max_audio_bytes:
+            cut = len(pcm) - self.max_audio_bytes
+            cut += cut % 2
+            self.dropped_audio_bytes += cut
+            self.dropped_audio_chunks += 1
+            pcm = pcm[cut:]
+        self._entries.append(_Entry(None, pcm))
+        self._audio_bytes += len(pcm)
         if self._audio_bytes > self.max_audio_bytes:
             self._drop_oldest_audio()
         self._ready.set()
@@ -73,8 +84,13 @@ class Outbox:
             self._ready.clear()
             await self._ready.wait()
         entry = self._entries.popleft()
+        if entry.event is not None:
+            return entry.event
         self._audio_bytes -= entry.audio_bytes
-        return entry.event
+        return {
+            "type": "input_audio_buffer.append",
+            "audio": base64.b64encode(entry.audio).decode("ascii"),
+        }
 
     def clear_audio(self) -> int:
         """Forget queued audio (e.g. while the caller may not interrupt); returns bytes dropped."""

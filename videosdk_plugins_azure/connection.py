@@ -167,7 +167,8 @@ def normalize_credential(
 ) -> tuple[AzureKeyCredential | AsyncTokenCredential | None, bool]:
     """Map what the user gave to what the SDK takes; ``None`` means "use Entra ID".
 
-    Returns the credential and whether the plugin must close it.
+    Returns the credential and whether the plugin owns it (and must close it):
+    ``(None, True)`` asks for :func:`default_credential`.
     """
     if api_key is not None and credential is not None:
         raise ValueError("pass api_key or credential, not both")

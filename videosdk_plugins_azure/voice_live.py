@@ -21,7 +21,6 @@ by the track's last-audio callback, which fires only after
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import logging
 import os
@@ -143,7 +142,8 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
             api_version=api_version,
             handshake_timeout=handshake_timeout,
         )
-        self._credential, self._owns_credential = normalize_credential(api_key, credential)
+        given, self._owns_credential = normalize_credential(api_key, credential)
+        self._credential = given if given is not None else default_credential()
         self._session_timeout = session_timeout
         # validates everything that depends on the model (e.g. temperature range)
         build_session(self.config, model=self.model, instructions=None, input_rate=24000)
@@ -236,9 +236,6 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
             input_rate=self._input_rate,
             output_format=output_format,
         )
-        if self._credential is None:
-            self._credential = default_credential()
-            self._owns_credential = True
         self._session = await open_session(self._target, self._credential)
         self._spawn(self._receive_loop(self._session))
         try:
@@ -302,7 +299,7 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
         assert self._batcher is not None
         self._batcher.add(pcm)
         while (chunk := self._batcher.take()) is not None:
-            self._outbox.put_audio(base64.b64encode(chunk).decode("ascii"), len(chunk))
+            self._outbox.put_audio(chunk)
 
     def _withholding_input(self) -> bool:
         """While a non-interruptible utterance plays, the caller's audio is not sent.
@@ -395,7 +392,7 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
         if self._session is not None:
             await self._session.close()
             self._session = None
-        if self._owns_credential and self._credential is not None:
+        if self._owns_credential:
             close = getattr(self._credential, "close", None)
             if close is not None:
                 with contextlib.suppress(Exception):

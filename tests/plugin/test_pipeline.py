@@ -49,6 +49,16 @@ async def test_a_spoken_turn_reaches_the_chat_context_and_the_speaker(
         assert update["instructions"].startswith("You are a helpful assistant.")
         states = [s for _, s in room.agent_states]
         assert "speaking" in states
+        # token usage from response.done reaches the turn metrics
+        await room.wait_for_event("TURN_METRICS_ADDED", timeout=20)
+        metrics = room.payloads("TURN_METRICS_ADDED")[-1]["metrics"]
+        usage = emu.last_connection.events("response.done", source="server")[-1]["response"][
+            "usage"
+        ]
+        assert metrics["realtimeTotalTokens"] == usage["total_tokens"]
+        assert metrics["realtimeOutputAudioTokens"] == usage["output_token_details"]["audio_tokens"]
+        assert metrics["user_speech"] == "what is the weather"
+        assert metrics["agent_speech"] == "It is sunny and warm today."
 
 
 async def test_user_transcripts_arrive_as_interim_then_final(emu: VoiceLiveEmulator) -> None:

@@ -123,6 +123,14 @@ class EmulatorConnection:
                 await self._changed.wait()
             return found[count - 1]
 
+    async def wait_until(self, predicate: Callable[[], bool], *, timeout: float = 10.0) -> None:
+        """Wait until ``predicate()`` holds; it is re-checked as each event is recorded."""
+        async with asyncio.timeout(timeout), self._changed:
+            while not predicate():
+                if self.closed:
+                    raise ConnectionError(f"connection {self.index} closed first")
+                await self._changed.wait()
+
     async def wait_closed(self, timeout: float = 10.0) -> int | None:
         async with asyncio.timeout(timeout):
             await self._closed.wait()
