@@ -280,3 +280,57 @@ async def test_barge_in_cuts_the_audible_answer_and_deletes_the_one_queued_behin
         # the queued answer never plays
         queued_response = next(e["response_id"] for e in deltas if e["item_id"] == queued)
         assert sent_audio(emu, queued_response)[:9600] not in room.agent_audio()
+
+
+async def test_with_auto_truncate_the_server_cuts_and_the_plugin_does_not(
+    emu: VoiceLiveEmulator,
+) -> None:
+    from videosdk_plugins_azure import TurnDetection
+
+    emu.speed = 1.0
+    model = make_model(emu, turn_detection=TurnDetection("server_vad", auto_truncate=True))
+    async with room_with(
+        emu, Turn(user="story", reply=LONG), Turn(user="wait", reply="Sure."), model=model
+    ) as room:
+        await room.play(await caller("Tell me a story."), rate=24000)
+        await room.wait_for(lambda: _voiced_frames(room, 0) >= 30, timeout=20, what="agent audio")
+        await room.play(await caller("Wait."), rate=24000)
+        truncated = await emu.last_connection.wait_for(
+            "conversation.item.truncated", source="server"
+        )
+        assert truncated["audio_end_ms"] > 0
+        await room.wait_for(
+            lambda: ("assistant", "Sure.") in room.chat_items(), timeout=20, what="answer"
+        )
+        assert emu.last_connection.events("conversation.item.truncate") == []
+        assert emu.last_connection.events("conversation.item.delete") == []
+
+
+async def test_requests_during_a_live_response_wait_their_turn(emu: VoiceLiveEmulator) -> None:
+    emu.speed = 1.0
+    async with room_with(
+        emu, Turn(reply="First answer, spoken in real time."), Turn(reply="Second.")
+    ) as room:
+        await room.session.reply(instructions="first", wait_for_playback=False)
+        await emu.last_connection.wait_for("response.created", source="server")
+        handle = await room.session.say("A notice while the first answer streams.")
+        await asyncio.wait_for(_done(handle), timeout=30)
+        conn = emu.last_connection
+        await conn.wait_for("response.done", source="server", count=2)
+        codes = [e["error"]["code"] for e in conn.events("error", source="server")]
+        assert "conversation_already_has_active_response" not in codes
+        created = conn.events("response.created", source="server")
+        done = conn.events("response.done", source="server")
+        # the second response was created only after the first was done
+        order = [
+            e["type"]
+            for e in conn.server_events
+            if e["type"] in ("response.created", "response.done")
+        ]
+        assert order[:4] == [
+            "response.created",
+            "response.done",
+            "response.created",
+            "response.done",
+        ]
+        assert len(created) == len(done) == 2
