@@ -214,9 +214,17 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
             raise RuntimeError("AzureVoiceLive is closed")
         if self._connect_task is None:
             self._connect_task = asyncio.ensure_future(self._connect())
-        await asyncio.shield(self._connect_task)
+        task = self._connect_task
+        try:
+            await asyncio.shield(task)
+        except BaseException:
+            if task.done() and self._connect_task is task:
+                self._connect_task = None  # a failed connect can be retried
+            raise
 
     async def _connect(self) -> None:
+        self._ready.clear()
+        self._connect_error = None
         self._ensure_converter()
         modalities = list(self.config.modalities)
         output_format = self.config.output_audio_format or output_format_for_rate(

@@ -232,15 +232,27 @@ async def test_401_is_a_clear_auth_error_without_the_key(caplog: pytest.LogCaptu
     assert "wrong-secret" not in caplog.text
 
 
+async def test_a_failed_connect_can_be_retried() -> None:
+    async with VoiceLiveEmulator(api_key=KEY, tts="synthetic") as emu:
+        emu.faults.reject_auth(403, times=1)
+        model = AzureVoiceLive(endpoint=emu.endpoint, api_key=KEY)
+        with pytest.raises(VoiceLiveAuthError, match="403"):
+            await model.connect()
+        await model.connect()  # the service lets us in now
+        assert model.ready
+        await model.aclose()
+
+
 async def test_unreachable_host_is_a_connect_error() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    model = AzureVoiceLive(endpoint=f"ws://127.0.0.1:{port}", api_key="k")
-    with pytest.raises(VoiceLiveConnectError) as info:
-        await model.connect()
-    assert info.value.code in {"unreachable", "connect_failed"}
-    await model.aclose()
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))  # bound, never listening: connects are refused
+        port = held.getsockname()[1]
+        model = AzureVoiceLive(endpoint=f"ws://127.0.0.1:{port}", api_key="k")
+        with pytest.raises(VoiceLiveConnectError) as info:
+            await model.connect()
+        await model.aclose()
+    assert info.value.code == "unreachable"
+    assert info.value.recoverable
 
 
 async def test_handshake_timeout_leaks_nothing() -> None:
