@@ -28,6 +28,15 @@ from typing import Any, Literal, TypeAlias
 
 from azure.ai.voicelive import models as vl
 
+from ._protocol import (
+    GPT_REALTIME_MODEL_PREFIXES,
+    OPENAI_VOICES,
+    REALTIME_NATIVE_VOICES,
+    TRANSCRIPTION_MODELS,
+    is_gpt_realtime_model,
+    temperature_range,
+)
+
 __all__ = [
     "DEFAULT_VOICE",
     "GPT_REALTIME_MODEL_PREFIXES",
@@ -80,44 +89,6 @@ DEFAULT_VOICE = "en-US-Ava:DragonHDLatestNeural"
 """The service's own default voice; naming it keeps a session's voice stable if the service
 default ever changes mid-deployment."""
 
-OPENAI_VOICES = frozenset(
-    {"alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"}
-)
-"""Closed set of OpenAI voice names; a bare string in this set is an OpenAI voice."""
-
-REALTIME_NATIVE_VOICES = frozenset(
-    {
-        "aarti",
-        "andrew",
-        "ava",
-        "denise",
-        "diya",
-        "elsa",
-        "florian",
-        "francisca",
-        "meera",
-        "xiaoxiao",
-        "yunxi",
-        "ximena",
-    }
-)
-"""Voices of the ``azure-realtime`` model; they collide with Azure names ("ava"), so they are
-only chosen through an explicit ``voice_type``."""
-
-TRANSCRIPTION_MODELS = frozenset(
-    {
-        "whisper-1",
-        "gpt-4o-transcribe",
-        "gpt-4o-mini-transcribe",
-        "gpt-4o-transcribe-diarize",
-        "mai-transcribe-1",
-        "azure-speech",
-    }
-)
-
-GPT_REALTIME_MODEL_PREFIXES = ("gpt-realtime", "gpt-4o-realtime", "gpt-4o-mini-realtime")
-"""Speech-to-speech GPT models: they need an OpenAI transcription model and a narrower
-temperature range than the cascaded (text LLM + Azure speech) models."""
 
 INPUT_RATES = frozenset({8000, 16000, 24000})
 """pcm16 input rates the service accepts, so call legs are passed through without resampling."""
@@ -388,25 +359,6 @@ class TurnDetection:
         return _SDK_TURN_DETECTION[self.type](
             **{key: value for key, value in options.items() if value is not None}
         )
-
-
-# -- model families -----------------------------------------------------------------------
-
-
-def is_gpt_realtime_model(model: str | None) -> bool:
-    """Whether ``model`` is a GPT speech-to-speech model (as opposed to a cascaded one such
-    as gpt-4.1, gpt-5 or phi4-mm, where Azure speech does the listening)."""
-    return model is not None and model.lower().startswith(GPT_REALTIME_MODEL_PREFIXES)
-
-
-def temperature_range(model: str | None) -> tuple[float, float]:
-    """The temperatures the service accepts for ``model``.
-
-    GPT realtime models only accept [0.6, 1.2]; other models the usual [0, 2]. An
-    unknown model (agent mode) gets the wide range: the agent's model decides and the
-    service reports anything it rejects.
-    """
-    return (0.6, 1.2) if is_gpt_realtime_model(model) else (0.0, 2.0)
 
 
 def output_format_for_rate(rate: int) -> str:

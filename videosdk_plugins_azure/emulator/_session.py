@@ -19,6 +19,13 @@ import math
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from .._protocol import (
+    OPENAI_VOICES,
+    PERSONAL_VOICE_MODELS,
+    REALTIME_NATIVE_VOICES,
+    TRANSCRIPTION_MODELS,
+    temperature_range,
+)
 from ._conversation import validate_item
 from ._validate import (
     Check,
@@ -50,34 +57,6 @@ PREFIX_PADDING_CHANGE_API_VERSION = "2026-04-10"
 
 DEFAULT_VOICE: dict[str, str] = {"type": "azure-standard", "name": "en-US-Ava:DragonHDLatestNeural"}
 
-OPENAI_VOICES = frozenset(
-    {"alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"}
-)
-PERSONAL_VOICE_MODELS = frozenset(
-    {
-        "DragonLatestNeural",
-        "PhoenixLatestNeural",
-        "PhoenixV2Neural",
-        "DragonHDOmniLatestNeural",
-        "MAI-Voice-1",
-    }
-)
-REALTIME_NATIVE_VOICES = frozenset(
-    {
-        "aarti",
-        "andrew",
-        "ava",
-        "denise",
-        "diya",
-        "elsa",
-        "florian",
-        "francisca",
-        "meera",
-        "xiaoxiao",
-        "yunxi",
-        "ximena",
-    }
-)
 MODALITIES = frozenset({"text", "audio", "animation", "avatar"})
 INPUT_AUDIO_FORMATS = frozenset({"pcm16", "g711_ulaw", "g711_alaw"})
 OUTPUT_AUDIO_FORMATS = frozenset(
@@ -108,17 +87,6 @@ EOU_THRESHOLD_LEVELS = frozenset({"low", "medium", "high", "default"})
 EAGERNESS_LEVELS = frozenset({"low", "medium", "high", "auto"})
 NOISE_REDUCTION_TYPES = frozenset({"azure_deep_noise_suppression", "near_field", "far_field"})
 ECHO_REFERENCE_SOURCES = frozenset({"server", "client"})
-TRANSCRIPTION_MODELS = frozenset(
-    {
-        "whisper-1",
-        "gpt-4o-transcribe",
-        "gpt-4o-mini-transcribe",
-        "gpt-4o-transcribe-diarize",
-        "mai-transcribe-1",
-        "mai-transcribe",
-        "azure-speech",
-    }
-)
 TIMESTAMP_TYPES = frozenset({"word"})
 ANIMATION_OUTPUTS = frozenset({"blendshapes", "viseme_id"})
 INCLUDE_OPTIONS = frozenset(
@@ -440,15 +408,6 @@ def _check_tool_choice_target(choice: Any, param: str, names: Collection[str]) -
 
 
 # -- generation limits ---------------------------------------------------------------
-
-
-_GPT_REALTIME_PREFIXES = ("gpt-realtime", "gpt-4o-realtime", "gpt-4o-mini-realtime")
-
-
-def temperature_range(model: str | None) -> tuple[float, float]:
-    """GPT realtime models accept [0.6, 1.2]; other models (and agents) the usual [0, 2]."""
-    gpt_realtime = model is not None and model.startswith(_GPT_REALTIME_PREFIXES)
-    return (0.6, 1.2) if gpt_realtime else (0.0, 2.0)
 
 
 def _check_temperature(value: float, param: str, model: str | None) -> None:
