@@ -58,6 +58,15 @@ class Response:
     synthesis_marked: bool = False
     transcript_emitted: bool = False
     has_audio: bool = False
+    calls: dict[str, str | None] = field(default_factory=dict)
+    """Function calls made by this response: ``call_id`` → output once the tool ran."""
+    calls_answered: bool = False
+    user_turn: int = 0
+    """How many times the caller had started speaking when this response began."""
+
+    @property
+    def awaiting_tools(self) -> bool:
+        return bool(self.calls) and not self.calls_answered
 
     def audio_ms(self, bytes_per_ms: float) -> float:
         return self.audio_bytes / bytes_per_ms
@@ -65,6 +74,18 @@ class Response:
     @property
     def samples(self) -> int:
         return self.audio_bytes // 2
+
+
+@dataclass(frozen=True)
+class ToolBatch:
+    """All outputs of one response's function calls, ready to send together."""
+
+    response: Response
+    outputs: list[tuple[str, str]]
+    """``(call_id, output)`` in the order the model made the calls."""
+    follow_up: bool
+    """Ask for an answer after them; not when the caller has spoken since the calls,
+    because their new turn gets its own answer and sees these outputs too."""
 
 
 @dataclass(frozen=True)
@@ -112,6 +133,8 @@ class CallState:
     _speaker: list[Response] = field(default_factory=list)
     """Responses whose audio went to the speaker and may not all have been heard, in order."""
     _awaiting_playout: list[Response] = field(default_factory=list)
+    _user_turns: int = 0
+    _call_owner: dict[str, Response] = field(default_factory=dict)
 
     # -- response.create requests -------------------------------------------------------
 
@@ -161,6 +184,7 @@ class CallState:
             while len(self._claimed) > _REMEMBERED_RESPONSES:
                 del self._claimed[next(iter(self._claimed))]
             self._in_flight = None
+        response.user_turn = self._user_turns
         self._responses[response_id] = response
         while len(self._responses) > _REMEMBERED_RESPONSES:
             self._responses.popitem(last=False)
@@ -255,6 +279,45 @@ class CallState:
         if heard_ms >= total_ms and response.done:
             return Cut("none", response.item_id)
         return Cut("truncate", response.item_id, int(min(heard_ms, total_ms)))
+
+    # -- function calls ------------------------------------------------------------------------
+
+    def user_spoke(self) -> None:
+        """The caller started a new turn."""
+        self._user_turns += 1
+
+    def tool_call(self, response_id: str | None, call_id: str) -> bool:
+        """The model made a call; False for a duplicate or an unknown response."""
+        response = self.get(response_id)
+        if response is None or call_id in self._call_owner:
+            return False
+        response.calls[call_id] = None
+        self._call_owner[call_id] = response
+        return True
+
+    def tool_output(self, call_id: str, output: str) -> ToolBatch | None:
+        """A tool finished; returns the batch once every call of its response has."""
+        response = self._call_owner.get(call_id)
+        if response is None:
+            return None
+        response.calls[call_id] = output
+        return self.tools_ready(response)
+
+    def tools_ready(self, response: Response) -> ToolBatch | None:
+        """The outputs to send, once the response is done and all its tools have run.
+
+        Outputs go after ``response.done``: sent earlier, the follow-up
+        ``response.create`` would meet a live response.
+        """
+        if not response.done or response.calls_answered or not response.calls:
+            return None
+        if any(output is None for output in response.calls.values()):
+            return None
+        response.calls_answered = True
+        for call_id in response.calls:
+            self._call_owner.pop(call_id, None)
+        outputs = [(call_id, output or "") for call_id, output in response.calls.items()]
+        return ToolBatch(response, outputs, follow_up=response.user_turn == self._user_turns)
 
     # -- transcripts ---------------------------------------------------------------------------
 

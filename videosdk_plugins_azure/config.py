@@ -47,9 +47,11 @@ __all__ = [
     "TRANSCRIPTION_MODELS",
     "AzureVoiceLiveConfig",
     "EndOfUtterance",
+    "McpServer",
     "SdkVoice",
     "TurnDetection",
     "build_session",
+    "build_tools_update",
     "is_gpt_realtime_model",
     "output_format_for_rate",
     "resolve_transcription_model",
@@ -415,6 +417,85 @@ def _check_prosody_rate(value: object) -> None:
 # -- the config -----------------------------------------------------------------------------
 
 
+_MCP_LABEL = re.compile(r"[a-zA-Z0-9_-]+")
+
+
+@dataclass(frozen=True)
+class McpServer:
+    """A remote MCP server the Voice Live service calls itself (server-side tools).
+
+    ``authorization`` and ``headers`` carry credentials: they are sent to the service
+    in ``session.update`` and never shown by ``repr`` or logged.
+    ``require_approval`` is ``"always"`` (each call waits for the app's approval
+    callback), ``"never"``, or ``{"never": [...], "always": [...]}`` per tool name.
+    """
+
+    server_label: str
+    server_url: str
+    _: KW_ONLY
+    allowed_tools: Sequence[str] | None = None
+    headers: Mapping[str, str] | None = field(default=None, repr=False)
+    authorization: str | None = field(default=None, repr=False)
+    require_approval: Literal["always", "never"] | Mapping[str, Sequence[str]] = "always"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.server_label, str) or not _MCP_LABEL.fullmatch(self.server_label):
+            raise _fail("mcp_servers.server_label", "use letters, digits, '_' or '-'")
+        if not isinstance(self.server_url, str) or not re.fullmatch(
+            r"https?://\S+", self.server_url
+        ):
+            raise _fail("mcp_servers.server_url", "must be an http:// or https:// URL")
+        if self.allowed_tools is not None:
+            _freeze(
+                self, "allowed_tools", _text_tuple(self.allowed_tools, "mcp_servers.allowed_tools")
+            )
+        if self.headers is not None:
+            if not isinstance(self.headers, Mapping) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in self.headers.items()
+            ):
+                raise _fail("mcp_servers.headers", "must map strings to strings")
+            _freeze(self, "headers", MappingProxyType(dict(self.headers)))
+        if self.authorization is not None and not isinstance(self.authorization, str):
+            raise _fail("mcp_servers.authorization", "must be a string")
+        approval = self.require_approval
+        if isinstance(approval, str):
+            _check_choice(approval, frozenset({"always", "never"}), "mcp_servers.require_approval")
+        elif isinstance(approval, Mapping) and set(approval) <= {"always", "never"}:
+            _freeze(
+                self,
+                "require_approval",
+                MappingProxyType(
+                    {
+                        k: _text_tuple(v, f"mcp_servers.require_approval.{k}")
+                        for k, v in approval.items()
+                    }
+                ),
+            )
+        else:
+            raise _fail(
+                "mcp_servers.require_approval",
+                "must be 'always', 'never' or {'always'|'never': [names]}",
+            )
+
+    def to_sdk(self) -> vl.MCPServer:
+        approval = self.require_approval
+        fields: dict[str, Any] = {
+            "type": "mcp",
+            "server_label": self.server_label,
+            "server_url": self.server_url,
+            "require_approval": approval
+            if isinstance(approval, str)
+            else {k: list(v) for k, v in approval.items()},
+        }
+        if self.allowed_tools is not None:
+            fields["allowed_tools"] = list(self.allowed_tools)
+        if self.headers is not None:
+            fields["headers"] = dict(self.headers)
+        if self.authorization is not None:
+            fields["authorization"] = self.authorization
+        return vl.MCPServer(fields)
+
+
 @dataclass(frozen=True, kw_only=True)
 class AzureVoiceLiveConfig:
     """Everything about a Voice Live session that is the user's choice.
@@ -466,6 +547,10 @@ class AzureVoiceLiveConfig:
     reasoning_effort: ReasoningEffort | None = None
 
     output_audio_format: OutputAudioFormat | None = None
+    mcp_servers: Sequence[McpServer] = ()
+    """Server-side MCP tools (see :class:`McpServer`)."""
+    tool_timeout: float = 30.0
+    """Seconds a function tool may run before the model is told it timed out."""
     interim_response: Any = None
     extra_session: Mapping[str, Any] | None = None
     """Raw ``session`` fields merged over everything else, last. An escape hatch for
@@ -478,6 +563,14 @@ class AzureVoiceLiveConfig:
         self._validate_audio_processing()
         self._validate_transcription()
         self._validate_generation()
+        if not all(isinstance(server, McpServer) for server in self.mcp_servers):
+            raise _fail("mcp_servers", "must be McpServer(...) entries")
+        labels = [server.server_label for server in self.mcp_servers]
+        if len(set(labels)) != len(labels):
+            raise _fail("mcp_servers", "server labels must be unique")
+        _freeze(self, "mcp_servers", tuple(self.mcp_servers))
+        if not _is_number(self.tool_timeout) or not 0 < self.tool_timeout <= 3600:
+            raise _fail("tool_timeout", "must be between 0 and 3600 seconds")
         if self.interim_response is not None and not isinstance(self.interim_response, Mapping):
             raise _fail("interim_response", "must be an SDK interim-response config or a dict")
         if self.extra_session is not None:
@@ -769,8 +862,9 @@ def build_session(
         session["output_audio_timestamp_types"] = ["word"]
     if config.visemes:
         session["animation"] = vl.Animation(outputs=["viseme_id"])
+    tools = [*tools, *(server.to_sdk() for server in config.mcp_servers)]
     if tools:
-        session["tools"] = list(tools)
+        session["tools"] = tools
     optional = {
         "tool_choice": _sdk_tool_choice(config.tool_choice, tools),
         "parallel_tool_calls": config.parallel_tool_calls,
@@ -782,4 +876,14 @@ def build_session(
     session |= {key: value for key, value in optional.items() if value is not None}
     if config.extra_session:
         session |= config.extra_session
+    return vl.RequestSession(session)
+
+
+def build_tools_update(config: AzureVoiceLiveConfig, tools: Sequence[Any]) -> vl.RequestSession:
+    """The ``session.update`` that swaps the tool list mid-call (``agent.update_tools``)."""
+    all_tools = [*tools, *(server.to_sdk() for server in config.mcp_servers)]
+    session: dict[str, Any] = {"tools": all_tools}
+    choice = _sdk_tool_choice(config.tool_choice, all_tools)
+    if choice is not None:
+        session["tool_choice"] = choice
     return vl.RequestSession(session)

@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from azure.ai.voicelive import models as m
@@ -37,13 +39,20 @@ from videosdk.agents.metrics import metrics_collector
 from videosdk.agents.realtime_base_model import RealtimeBaseModel
 
 from ._outbox import Outbox
-from ._state import CallState, Cut, Response
+from ._state import CallState, Cut, Response, ToolBatch
 from .audio import AppendBatcher, InputConverter, OutputFramer, PendingAudio, choose_input_rate
-from .config import OUTPUT_RATES, AzureVoiceLiveConfig, build_session, output_format_for_rate
+from .config import (
+    OUTPUT_RATES,
+    AzureVoiceLiveConfig,
+    build_session,
+    build_tools_update,
+    output_format_for_rate,
+)
 from .connection import (
     DEFAULT_HANDSHAKE_TIMEOUT,
     DEFAULT_MODEL,
     MODEL_ENV,
+    AgentTarget,
     ConnectTarget,
     OpenSession,
     default_credential,
@@ -52,6 +61,7 @@ from .connection import (
     resolve_endpoint,
 )
 from .errors import VoiceLiveConnectError, VoiceLiveError
+from .tools import ToolResult, ToolRunner
 
 log = logging.getLogger("videosdk_plugins_azure")
 
@@ -66,6 +76,9 @@ AzureVoiceLiveEvents = Literal[
     "first_audio_latency",
     "word_timestamp",
     "viseme",
+    "mcp_list_tools",
+    "mcp_call",
+    "mcp_approval",
 ]
 
 BENIGN_ERROR_CODES = frozenset({"response_cancel_not_active", "item_already_truncated"})
@@ -78,6 +91,19 @@ _OUTBOX_AUDIO_MS = 5000
 _APPEND_MS = 40
 
 Handler = Callable[["AzureVoiceLive", Any], Awaitable[None] | None]
+
+
+@dataclass(frozen=True)
+class McpApprovalRequest:
+    """A server-side MCP call waiting for the app's yes or no."""
+
+    id: str
+    server_label: str
+    name: str
+    arguments: str
+
+
+McpApproval = Callable[[McpApprovalRequest], Awaitable[bool]]
 
 
 def _flatten_usage(usage: Any) -> dict[str, Any]:
@@ -128,9 +154,28 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
         allow_insecure: bool = False,
         handshake_timeout: float = DEFAULT_HANDSHAKE_TIMEOUT,
         session_timeout: float = 10.0,
+        mcp_approval: McpApproval | None = None,
+        agent_name: str | None = None,
+        project_name: str | None = None,
+        agent_version: str | None = None,
+        conversation_id: str | None = None,
+        agent_identity_client_id: str | None = None,
+        foundry_resource_override: str | None = None,
     ) -> None:
         super().__init__()
-        self.model: str = model or os.environ.get(MODEL_ENV) or DEFAULT_MODEL
+        self._foundry_agent = _agent_target(
+            model,
+            agent_name,
+            project_name,
+            agent_version=agent_version,
+            conversation_id=conversation_id,
+            authentication_identity_client_id=agent_identity_client_id,
+            foundry_resource_override=foundry_resource_override,
+        )
+        if self._foundry_agent is not None:
+            self.model = f"agent:{self._foundry_agent.agent_name}"
+        else:
+            self.model = model or os.environ.get(MODEL_ENV) or DEFAULT_MODEL
         self.config = config if config is not None else AzureVoiceLiveConfig()
         if not isinstance(self.config, AzureVoiceLiveConfig):
             raise TypeError("config must be an AzureVoiceLiveConfig")
@@ -138,15 +183,20 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
             raise ValueError("handshake_timeout and session_timeout must be positive")
         self._target = ConnectTarget(
             endpoint=resolve_endpoint(endpoint, allow_insecure=allow_insecure),
-            model=self.model,
+            model=None if self._foundry_agent else self.model,
             api_version=api_version,
+            agent=self._foundry_agent,
             handshake_timeout=handshake_timeout,
         )
+        self._mcp_approval = mcp_approval
         given, self._owns_credential = normalize_credential(api_key, credential)
         self._credential = given if given is not None else default_credential()
         self._session_timeout = session_timeout
         # validates everything that depends on the model (e.g. temperature range)
-        build_session(self.config, model=self.model, instructions=None, input_rate=24000)
+        build_session(self.config, model=self._session_model, instructions=None, input_rate=24000)
+        self._tools = ToolRunner(timeout=self.config.tool_timeout)
+        self._mcp_started: dict[str, float] = {}
+        self._approvals_pending = 0
 
         self._agent: Any = None
         self._instructions: str | None = None
@@ -178,6 +228,11 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
     def __repr__(self) -> str:
         return f"AzureVoiceLive(model={self.model!r}, endpoint={self._target.endpoint!r})"
 
+    @property
+    def _session_model(self) -> str | None:
+        """The model the session runs (unknown in agent mode: the agent picks it)."""
+        return None if self._foundry_agent else self.model
+
     # -- properties ----------------------------------------------------------------------
 
     @property
@@ -208,6 +263,9 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
         """Called twice by the framework before ``connect()``; idempotent."""
         self._agent = agent
         self._instructions = getattr(agent, "instructions", None)
+        self._tools = ToolRunner.for_agent(agent, timeout=self.config.tool_timeout)
+        if self.ready:
+            self._send_tools()
 
     async def connect(self) -> None:
         if self._closed:
@@ -239,10 +297,12 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
             self.audio_track.mark_synthesis_start()
         session = build_session(
             self.config,
-            model=self.model,
+            model=self._session_model,
             instructions=self.instructions_with_context(self._instructions),
+            tools=self._tools.declarations(),
             input_rate=self._input_rate,
             output_format=output_format,
+            agent_mode=self._foundry_agent is not None,
         )
         self._session = await open_session(self._target, self._credential)
         self._spawn(self._receive_loop(self._session))
@@ -365,6 +425,7 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
         return message
 
     def _request_response(self, params: dict[str, Any]) -> None:
+        self._sync_tools()
         request = self._state.request_response(params)
         if request is not None:
             self._send_create(request.request_id, request.params)
@@ -555,6 +616,8 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
             self._barge_in(cancel_on_server=False)
         for _, text in self._state.flush_transcripts():
             self._emit_agent_final(text)
+        self._state.user_spoke()
+        self._sync_tools()
         metrics_collector.start_turn()
         self.emit("user_speech_started", {"type": "done"})
 
@@ -671,10 +734,16 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
                     recoverable=True,
                 ),
             )
-        if response is not None:
-            self._mark_synthesis_complete(response)
         if next_request is not None:
             self._send_create(next_request.request_id, next_request.params)
+        if response is None:
+            return
+        batch = self._state.tools_ready(response)
+        if batch is not None:
+            self._answer_tools(batch)
+        elif not response.awaiting_tools:
+            # a response whose calls are still running ends with the answer to them
+            self._mark_synthesis_complete(response)
 
     def _on_audio_timestamp(self, event: Any) -> None:
         self.emit(
@@ -695,6 +764,157 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
                 "offset_ms": event.get("audio_offset_ms"),
                 "response_id": event.get("response_id"),
             },
+        )
+
+    # -- function tools ------------------------------------------------------------------------
+
+    def _on_function_call_done(self, event: Any) -> None:
+        call_id = str(event.get("call_id") or "")
+        name = str(event.get("name") or "")
+        if not call_id or not self._state.tool_call(event.get("response_id"), call_id):
+            return
+        self._spawn(self._run_tool(call_id, name, str(event.get("arguments") or "")))
+
+    async def _run_tool(self, call_id: str, name: str, arguments: str) -> None:
+        result = await self._tools.run(call_id, name, arguments)
+        self._report_tool(result)
+        batch = self._state.tool_output(call_id, result.output)
+        if batch is not None:
+            self._answer_tools(batch)
+
+    def _report_tool(self, result: ToolResult) -> None:
+        self.emit("realtime_model_function_executed", result.event())
+        try:
+            params = json.loads(result.arguments) if result.arguments else {}
+        except ValueError:
+            params = {"raw": result.arguments}
+        metrics_collector.add_function_tool_call(
+            tool_name=result.name,
+            tool_params=params if isinstance(params, dict | list) else {"value": params},
+            tool_response={"output": result.output, "is_error": result.is_error},
+            start_time=result.started,
+            end_time=result.ended,
+        )
+
+    def _answer_tools(self, batch: ToolBatch) -> None:
+        """Every output of the response, then one request for the answer."""
+        if self._closed:
+            return
+        for call_id, output in batch.outputs:
+            item = m.FunctionCallOutputItem(call_id=call_id, output=output)
+            self._outbox.put({"type": "conversation.item.create", "item": item.as_dict()})
+        if batch.follow_up:
+            self._request_response({})
+        else:
+            log.debug("caller spoke while tools ran: outputs delivered, no extra answer")
+            self._mark_synthesis_complete(batch.response)
+
+    def _sync_tools(self) -> None:
+        """``agent.update_tools()`` tells no one; notice it at turn boundaries."""
+        if self._agent is None:
+            return
+        tools = list(getattr(self._agent, "tools", None) or [])
+        if tuple(id(t) for t in tools) == self._tools.fingerprint:
+            return
+        self._tools = ToolRunner(tools, timeout=self.config.tool_timeout)
+        if self.ready:
+            self._send_tools()
+
+    def _send_tools(self) -> None:
+        update = build_tools_update(self.config, self._tools.declarations())
+        self._outbox.put({"type": "session.update", "session": update.as_dict()})
+        log.info("tools updated: %d function tool(s)", len(self._tools))
+
+    # -- server-side MCP -------------------------------------------------------------------------
+
+    def _on_mcp_list_tools(self, event: Any) -> None:
+        status = str(event.get("type")).rsplit(".", 1)[-1]
+        log.info("MCP list tools %s (%s)", status, event.get("item_id"))
+        self.emit("mcp_list_tools", {"item_id": event.get("item_id"), "status": status})
+
+    def _on_mcp_call_started(self, event: Any) -> None:
+        self._mcp_started.setdefault(str(event.get("item_id")), time.perf_counter())
+
+    def _on_item_created(self, event: Any) -> None:
+        item = event.get("item") or {}
+        kind = item.get("type")
+        if kind == "mcp_list_tools":
+            names = [t.get("name") for t in item.get("tools") or []]
+            self.emit(
+                "mcp_list_tools",
+                {
+                    "item_id": item.get("id"),
+                    "server_label": item.get("server_label"),
+                    "tools": names,
+                },
+            )
+        elif kind == "mcp_approval_request":
+            request = McpApprovalRequest(
+                id=str(item.get("id")),
+                server_label=str(item.get("server_label")),
+                name=str(item.get("name")),
+                arguments=str(item.get("arguments") or ""),
+            )
+            self._approvals_pending += 1
+            self._spawn(self._approve(request))
+
+    async def _approve(self, request: McpApprovalRequest) -> None:
+        if self._mcp_approval is None:
+            approved = False
+            log.info(
+                "MCP call %s on %s denied: no approval callback (pass mcp_approval=... to "
+                "AzureVoiceLive, or set require_approval='never' for trusted tools)",
+                request.name,
+                request.server_label,
+            )
+        else:
+            try:
+                async with asyncio.timeout(self.config.tool_timeout):
+                    approved = bool(await self._mcp_approval(request))
+            except Exception as exc:
+                approved = False
+                log.warning("MCP approval callback failed (%s); denying", type(exc).__name__)
+        self.emit("mcp_approval", {"request": request, "approved": approved})
+        item = m.MCPApprovalResponseRequestItem(approval_request_id=request.id, approve=approved)
+        self._outbox.put({"type": "conversation.item.create", "item": item.as_dict()})
+        self._approvals_pending -= 1
+        if self._approvals_pending == 0:  # one answer once every request is decided
+            self._request_response({})
+
+    def _on_output_item_done(self, event: Any) -> None:
+        item = event.get("item") or {}
+        if item.get("type") != "mcp_call":
+            return
+        item_id = str(item.get("id"))
+        started = self._mcp_started.pop(item_id, time.perf_counter())
+        error = item.get("error")
+        payload = {
+            "item_id": item_id,
+            "server_label": item.get("server_label"),
+            "name": item.get("name"),
+            "arguments": item.get("arguments"),
+            "output": item.get("output"),
+            "error": error,
+        }
+        self.emit("mcp_call", payload)
+        try:
+            params = json.loads(item.get("arguments") or "{}")
+        except ValueError:
+            params = {}
+        metrics_collector.add_mcp_tool_call(
+            tool_type="remote",
+            tool_url=next(
+                (
+                    s.server_url
+                    for s in self.config.mcp_servers
+                    if s.server_label == item.get("server_label")
+                ),
+                None,
+            ),
+            tool_params=params if isinstance(params, dict | list) else {},
+            tool_response={"output": item.get("output"), "error": error},
+            start_time=started,
+            end_time=time.perf_counter(),
         )
 
     # -- playback and interruption -----------------------------------------------------------
@@ -766,6 +986,21 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
             )
 
 
+def _agent_target(
+    model: str | None, agent_name: str | None, project_name: str | None, **extra: str | None
+) -> AgentTarget | None:
+    """Foundry agent mode, when asked for: it replaces the model."""
+    if agent_name is None and project_name is None:
+        if any(v is not None for v in extra.values()):
+            raise ValueError("agent options need agent_name and project_name")
+        return None
+    if not agent_name or not project_name:
+        raise ValueError("Foundry agent mode needs both agent_name and project_name")
+    if model is not None:
+        raise ValueError("pass model or agent_name, not both: the agent picks its model")
+    return AgentTarget(agent_name=agent_name, project_name=project_name, **extra)
+
+
 def _speaker_position(track: Any) -> int:
     """The speaker timeline's end: samples played since connect plus samples queued."""
     played, _pushed = track.snapshot_playback()
@@ -799,5 +1034,12 @@ _HANDLERS: dict[str, Handler] = {
     "response.done": AzureVoiceLive._on_response_done,
     "response.audio_timestamp.delta": AzureVoiceLive._on_audio_timestamp,
     "response.animation_viseme.delta": AzureVoiceLive._on_viseme,
+    "response.function_call_arguments.done": AzureVoiceLive._on_function_call_done,
+    "conversation.item.created": AzureVoiceLive._on_item_created,
+    "response.output_item.done": AzureVoiceLive._on_output_item_done,
+    "mcp_list_tools.in_progress": AzureVoiceLive._on_mcp_list_tools,
+    "mcp_list_tools.completed": AzureVoiceLive._on_mcp_list_tools,
+    "mcp_list_tools.failed": AzureVoiceLive._on_mcp_list_tools,
+    "response.mcp_call.in_progress": AzureVoiceLive._on_mcp_call_started,
 }
 """Server event type → handler. Other events are ignored (logged once per type at debug)."""

@@ -11,7 +11,7 @@ Run it standalone with ``python -m videosdk_plugins_azure.emulator``.
 
 from ._faults import FaultRule, Faults
 from ._record import EmulatorConnection
-from ._scenario import FunctionCall, ReplyContext, Scenario, Turn, echo_reply
+from ._scenario import FunctionCall, McpCall, ReplyContext, Scenario, Turn, echo_reply
 from ._server import VoiceLiveEmulator
 from ._speech import synthesize
 
@@ -20,6 +20,7 @@ __all__ = [
     "FaultRule",
     "Faults",
     "FunctionCall",
+    "McpCall",
     "ReplyContext",
     "Scenario",
     "Turn",

@@ -8,6 +8,10 @@ socket open, as the service does. Nothing a client sends can crash the loop.
 Input audio runs through a real energy VAD on the session's audio timeline (sample
 counts, never wall time), so ``audio_start_ms`` / ``audio_end_ms`` are exact and
 reproducible. Responses are streamed by :mod:`._responses` in their own task.
+
+Two things happen without a client request: MCP servers named in the session get
+their tools listed, and a slow client-side tool can be covered by a static interim
+("filler") response, a server-created response like any other.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
@@ -29,6 +33,15 @@ from . import _codec
 from ._conversation import Conversation
 from ._errors import ProtocolError
 from ._faults import FaultRule
+from ._mcp import (
+    McpProgress,
+    McpStep,
+    approved_steps,
+    first_steps,
+    listing_fails,
+    mcp_servers,
+    visible_tools,
+)
 from ._record import EmulatorConnection, _Control
 from ._responses import ActiveResponse, CancelReason, ResponseGenerator, ResponsePlan
 from ._scenario import ReplyContext, Turn
@@ -61,6 +74,28 @@ class _PendingTurn:
         self.turn = turn
         self.user_text = user_text
         self.open_calls: dict[str, str | None] = {}
+        self.mcp = McpProgress()
+
+    def reply_context(self, instructions: str | None, **results: Any) -> ReplyContext:
+        return ReplyContext(self.index, self.user_text, instructions, **results)
+
+
+ItemHook = Callable[["ConnectionHandler", dict[str, Any]], None]
+
+
+def _tool_filler(config: Any) -> tuple[float, Sequence[str]] | None:
+    """Threshold (seconds) and texts of the static filler for slow tools, if configured.
+
+    Only ``static_interim_response`` with the ``tool`` trigger and a threshold
+    qualifies: the emulator has no model to write an ``llm_interim_response``.
+    The validator has already normalised the hyphenated spelling.
+    """
+    if not isinstance(config, Mapping) or config.get("type") != "static_interim_response":
+        return None
+    threshold = config.get("latency_threshold_ms")
+    if "tool" not in (config.get("triggers") or ()) or threshold is None:
+        return None
+    return threshold / 1000.0, list(config["texts"])
 
 
 class ConnectionHandler:
@@ -110,6 +145,13 @@ class ConnectionHandler:
         self._turns_by_item: dict[str, _PendingTurn] = {}
         self._answered_user_item: str | None = None
         self._tool_turn: _PendingTurn | None = None
+        # server-side MCP
+        self._listed_mcp_servers: set[str] = set()
+        self._mcp_turn: _PendingTurn | None = None
+        self._approvals: dict[str, bool] = {}
+        # interim responses
+        self._filler_timer: asyncio.Task[None] | None = None
+        self._fillers_sent = 0
 
     # -- ResponseHost -------------------------------------------------------------------
 
@@ -172,6 +214,12 @@ class ConnectionHandler:
                 await self._ws.send_bytes(data)
             else:
                 await self._ws.send_str(data)
+
+    async def _item_created(self, item: dict[str, Any], previous: str | None) -> None:
+        """Announce an item the server just stored (a copy: the stored one may change)."""
+        await self.send(
+            {"type": "conversation.item.created", "previous_item_id": previous, "item": dict(item)}
+        )
 
     async def _send_error(self, error: ProtocolError, client_event_id: str | None) -> None:
         await self.send({"type": "error", "error": error.to_error(client_event_id)})
@@ -307,6 +355,29 @@ class ConnectionHandler:
         self.record.session = self.session
         self._configure_vad()
         await self.send({"type": "session.updated", "session": dict(self.session)})
+        await self._list_new_mcp_tools()
+
+    async def _list_new_mcp_tools(self) -> None:
+        """List the tools of each MCP server this connection has not listed yet.
+
+        The service connects to a server when the session first names it; the
+        listing is a conversation item, so it also takes part in
+        ``previous_item_id``. A failed listing still creates its (empty) item.
+        """
+        for label, server in mcp_servers(self.session.get("tools")).items():
+            if label in self._listed_mcp_servers:
+                continue
+            self._listed_mcp_servers.add(label)
+            item_id = self.conversation.new_id("item")
+            await self.send({"type": "mcp_list_tools.in_progress", "item_id": item_id})
+            failed = listing_fails(server)
+            tools = [] if failed else visible_tools(server, self._emu.scenario.mcp_tools_for(label))
+            item, previous = self.conversation.add(
+                {"id": item_id, "type": "mcp_list_tools", "server_label": label, "tools": tools}
+            )
+            await self._item_created(item, previous)
+            outcome = "mcp_list_tools.failed" if failed else "mcp_list_tools.completed"
+            await self.send({"type": outcome, "item_id": item_id})
 
     def _configure_vad(self) -> None:
         td = self.session.get("turn_detection")
@@ -461,9 +532,7 @@ class ConnectionHandler:
                 "item_id": item_id,
             }
         )
-        await self.send(
-            {"type": "conversation.item.created", "previous_item_id": previous, "item": dict(item)}
-        )
+        await self._item_created(item, previous)
         if self.session.get("input_audio_transcription"):
             words = transcript.split(" ")
             for start in range(0, len(words), 3):
@@ -523,16 +592,27 @@ class ConnectionHandler:
         item, previous = self.conversation.create(
             event.get("item"), previous_item_id=previous_item_id
         )
-        if item.get("type") == "function_call_output":
-            self._note_call_output(str(item.get("call_id")), str(item.get("output", "")))
-        await self.send(
-            {"type": "conversation.item.created", "previous_item_id": previous, "item": dict(item)}
-        )
+        hook = _ITEM_HOOKS.get(str(item.get("type")))
+        if hook is not None:
+            hook(self, item)
+        await self._item_created(item, previous)
 
-    def _note_call_output(self, call_id: str, output: str) -> None:
+    def _note_call_output(self, item: dict[str, Any]) -> None:
+        """A function's result: the reply can follow, and a filler is no longer needed."""
         turn = self._tool_turn
+        call_id = str(item.get("call_id"))
         if turn is not None and call_id in turn.open_calls:
-            turn.open_calls[call_id] = output
+            turn.open_calls[call_id] = str(item.get("output", ""))
+            if all(output is not None for output in turn.open_calls.values()):
+                self._stop_filler_timer()
+
+    def _note_approval(self, item: dict[str, Any]) -> None:
+        """The client's answer to an ``mcp_approval_request``, used by the next response.
+
+        Kept per request id rather than on the waiting turn: a client may answer
+        as soon as it sees the request, before that response is done.
+        """
+        self._approvals[str(item["approval_request_id"])] = bool(item["approve"])
 
     async def _on_item_delete(self, event: dict[str, Any]) -> None:
         item_id = _require_str(event, "item_id")
@@ -620,7 +700,12 @@ class ConnectionHandler:
         ]
 
     async def _start_response(self, params: dict[str, Any], *, auto: bool) -> None:
-        plan = self._plan(params)
+        # Any response the client or the caller starts ends a tool wait's filler chance:
+        # a filler after it would interrupt a conversation that has moved on.
+        self._stop_filler_timer()
+        self._launch(self._plan(params))
+
+    def _launch(self, plan: ResponsePlan) -> None:
         response = ActiveResponse(self.new_id("resp"), plan)
         self._active = response
         self._spawn(self._run_response(response))
@@ -632,25 +717,72 @@ class ConnectionHandler:
             response.finished.set()
             if self._active is response:
                 self._active = None
-        if response.status == "completed" and response.plan.calls and self._tool_turn is not None:
-            self._tool_turn.open_calls = {
-                item["call_id"]: None
-                for item in response.output
-                if item.get("type") == "function_call"
-            }
+        if response.status == "completed":
+            self._await_client(response)
         if self._auto_response_queued and not self._dropped:
             self._auto_response_queued = False
             await self._start_response({}, auto=True)
 
-    def _plan(self, params: dict[str, Any]) -> ResponsePlan:
-        """Decide what the next response says, from the script and the conversation."""
+    def _await_client(self, response: ActiveResponse) -> None:
+        """After a completed response, note what its turn now waits for from the client.
+
+        Function calls wait for their outputs (and may get a filler meanwhile);
+        MCP approval requests wait for the client's answers.
+        """
+        turn = self._tool_turn
+        if response.plan.calls and turn is not None:
+            turn.open_calls = {
+                item["call_id"]: None
+                for item in response.output
+                if item.get("type") == "function_call"
+            }
+            self._start_filler_timer(turn)
+        if response.approval_requests and self._mcp_turn is not None:
+            self._mcp_turn.mcp.requests = dict(response.approval_requests)
+
+    # -- interim responses ------------------------------------------------------------------
+
+    def _start_filler_timer(self, turn: _PendingTurn) -> None:
+        filler = _tool_filler(self.session.get("interim_response"))
+        if filler is None:
+            return
+        threshold, texts = filler
+        delay = threshold / self.speed if math.isfinite(self.speed) else threshold
+        self._stop_filler_timer()
+        self._filler_timer = self._spawn(self._filler_after(delay, turn, texts))
+
+    def _stop_filler_timer(self) -> None:
+        timer, self._filler_timer = self._filler_timer, None
+        if timer is not None and timer is not asyncio.current_task():
+            timer.cancel()
+
+    async def _filler_after(self, delay: float, turn: _PendingTurn, texts: Sequence[str]) -> None:
+        """Speak a filler if the client is still running its tools after ``delay``.
+
+        One filler per wait. If a response is already live (the caller spoke, or
+        the client moved on) there is nothing to fill.
+        """
+        await asyncio.sleep(delay)
+        self._filler_timer = None
+        waiting = self._tool_turn is turn and any(v is None for v in turn.open_calls.values())
+        if not waiting or self._active is not None or self._dropped:
+            return
+        plan = self._base_plan({})
+        plan.text = texts[self._fillers_sent % len(texts)]
+        plan.metadata = {"interim": "true"}
+        self._fillers_sent += 1
+        self._launch(plan)
+
+    # -- planning ---------------------------------------------------------------------------
+
+    def _base_plan(self, params: dict[str, Any]) -> ResponsePlan:
+        """A plan with the response settings in force and nothing to say yet."""
         session = self.session
-        instructions = params.get("instructions", session.get("instructions"))
         modalities = params.get("modalities") or session.get("modalities") or ["text", "audio"]
         max_tokens = params.get("max_output_tokens", params.get("max_response_output_tokens"))
         if max_tokens is None:
             max_tokens = session.get("max_response_output_tokens")
-        plan = ResponsePlan(
+        return ResponsePlan(
             modalities=list(modalities),
             output_audio_format=str(
                 params.get("output_audio_format") or session.get("output_audio_format") or "pcm16"
@@ -660,8 +792,20 @@ class ConnectionHandler:
             max_output_tokens=max_tokens if isinstance(max_tokens, int) else None,
             in_conversation=params.get("conversation", "auto") != "none",
             metadata=params.get("metadata"),
-            input_tokens=self._estimate_input_tokens(instructions),
+            input_tokens=self._estimate_input_tokens(self._instructions(params)),
         )
+
+    def _instructions(self, params: dict[str, Any]) -> Any:
+        """The instructions in force: the response's own, else the session's."""
+        return params.get("instructions", self.session.get("instructions"))
+
+    def _plan(self, params: dict[str, Any]) -> ResponsePlan:
+        """Decide what the next response says, from the script and the conversation."""
+        session = self.session
+        plan = self._base_plan(params)
+        instructions = self._instructions(params)
+        tools = params.get("tools", session.get("tools"))
+        tool_choice = params.get("tool_choice", session.get("tool_choice", "auto"))
         scenario = self._emu.scenario
         pregenerated = params.get("pre_generated_assistant_message")
         if pregenerated:
@@ -671,20 +815,59 @@ class ConnectionHandler:
         if tool_turn is not None and any(v is not None for v in tool_turn.open_calls.values()):
             self._tool_turn = None
             outputs = {k: v for k, v in tool_turn.open_calls.items() if v is not None}
-            ctx = ReplyContext(tool_turn.index, tool_turn.user_text, instructions, outputs)
+            ctx = tool_turn.reply_context(instructions, tool_outputs=outputs)
             plan.text = scenario.render_reply(tool_turn.turn.reply, ctx)
             return plan
+        mcp_turn = self._mcp_turn
+        if mcp_turn is not None and any(r in self._approvals for r in mcp_turn.mcp.requests):
+            self._mcp_turn = None
+            steps, denied = approved_steps(mcp_turn.mcp.requests, self._approvals, tools)
+            if tool_choice == "none":
+                steps = []
+            return self._plan_mcp(plan, mcp_turn, steps, denied, instructions)
         pending = self._take_user_turn()
-        tool_choice = params.get("tool_choice", session.get("tool_choice", "auto"))
         if pending is None:
             plan.text = scenario.render_reply(None, ReplyContext(-1, None, instructions))
             return plan
         if pending.turn.calls and tool_choice != "none":
-            plan.calls = list(pending.turn.calls)
+            if pending.turn.mcp_calls:
+                steps, denied = first_steps(
+                    pending.turn.mcp_calls, tools, can_ask=plan.in_conversation
+                )
+                return self._plan_mcp(plan, pending, steps, denied, instructions)
+            plan.calls = list(pending.turn.function_calls)
             self._tool_turn = pending
             return plan
-        ctx = ReplyContext(pending.index, pending.user_text, instructions)
-        plan.text = scenario.render_reply(pending.turn.reply, ctx)
+        plan.text = scenario.render_reply(pending.turn.reply, pending.reply_context(instructions))
+        return plan
+
+    def _plan_mcp(
+        self,
+        plan: ResponsePlan,
+        turn: _PendingTurn,
+        steps: Sequence[McpStep],
+        denied: Sequence[str],
+        instructions: str | None,
+    ) -> ResponsePlan:
+        """MCP items first; then the reply, unless the response waits for approvals.
+
+        The scripted outcomes are known now, so the reply is rendered now, with
+        what this turn's calls returned so far.
+        """
+        plan.mcp = list(steps)
+        turn.mcp.record(steps, denied)
+        if any(step.kind == "ask" for step in steps):
+            plan.speak = False
+            self._mcp_turn = turn
+            return plan
+        progress = turn.mcp
+        ctx = turn.reply_context(
+            instructions,
+            mcp_outputs=dict(progress.outputs),
+            mcp_errors=dict(progress.errors),
+            mcp_denied=tuple(progress.denied),
+        )
+        plan.text = self._emu.scenario.render_reply(turn.turn.reply, ctx)
         return plan
 
     def _take_user_turn(self) -> _PendingTurn | None:
@@ -715,6 +898,12 @@ def _require_str(event: dict[str, Any], key: str) -> str:
         raise ProtocolError("missing_required_parameter", f"Missing or invalid '{key}'.", param=key)
     return value
 
+
+_ITEM_HOOKS: dict[str, ItemHook] = {
+    "function_call_output": ConnectionHandler._note_call_output,
+    "mcp_approval_response": ConnectionHandler._note_approval,
+}
+"""Client item type → what its creation means for a waiting turn."""
 
 _HANDLERS: dict[str, Handler] = {
     "session.update": ConnectionHandler._on_session_update,

@@ -20,14 +20,24 @@ FaultAction = Literal["drop", "close"]
 Phase = Literal["session_update", "user_speech", "response_audio", "tool_call", "between_turns"]
 
 
-def _calls_tools(event: Mapping[str, Any]) -> bool:
+def _output_types(event: Mapping[str, Any]) -> set[str]:
     output = (event.get("response") or {}).get("output") or []
-    return any(item.get("type") == "function_call" for item in output)
+    return {str(item.get("type")) for item in output}
+
+
+def _calls_tools(event: Mapping[str, Any]) -> bool:
+    return "function_call" in _output_types(event)
 
 
 def _answered(event: Mapping[str, Any]) -> bool:
+    """A completed response that leaves nothing for the client to do.
+
+    A response that ends on MCP approval requests is not an answer yet: the
+    turn goes on once the client approves or denies.
+    """
     response = event.get("response") or {}
-    return response.get("status") == "completed" and not _calls_tools(event)
+    waiting = _output_types(event) & {"function_call", "mcp_approval_request"}
+    return response.get("status") == "completed" and not waiting
 
 
 PHASES: dict[str, dict[str, Any]] = {

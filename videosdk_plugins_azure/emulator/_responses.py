@@ -1,6 +1,8 @@
 """One assistant response, streamed event by event as the service does.
 
-A response is either a spoken/text message or a set of function calls. Its events
+A response is a spoken/text message, a set of function calls, or MCP calls the
+service runs itself followed by the message (or, when a call needs the client's
+approval, the approval requests alone). Its events
 follow the sequences in ``voicelive-protocol.md`` §8 exactly, including the
 finishing events the service still sends when a response is cancelled
 (``audio.done``, ``audio_transcript.done``, ``content_part.done``,
@@ -23,9 +25,17 @@ from typing import Any, Literal, Protocol
 
 from . import _codec, _speech
 from ._conversation import Conversation
-from ._scenario import FunctionCall
+from ._mcp import McpStep
+from ._scenario import FunctionCall, McpCall
 
 CancelReason = Literal["turn_detected", "client_cancelled"]
+
+MCP_CALL_SECONDS = 0.25
+"""How long the fake MCP server takes per call, at ``speed`` 1 (none when unpaced).
+
+Long enough that a paced test can cancel while a call runs, as it could on the
+service, where the tool's own latency sits between ``in_progress`` and ``completed``.
+"""
 
 
 @dataclass
@@ -34,6 +44,10 @@ class ResponsePlan:
 
     text: str = ""
     calls: Sequence[FunctionCall] = ()
+    mcp: Sequence[McpStep] = ()
+    """MCP items, before the message (or the function calls)."""
+    speak: bool = True
+    """False when the response ends after its MCP approval requests."""
     modalities: Sequence[str] = ("text", "audio")
     output_audio_format: str = "pcm16"
     voice: Any = None
@@ -56,6 +70,8 @@ class ActiveResponse:
     generated_ms: float = 0.0
     first_delta_at: float | None = None
     output: list[dict[str, Any]] = field(default_factory=list)
+    approval_requests: dict[str, McpCall] = field(default_factory=dict)
+    """``mcp_approval_request`` item id → the call it asks about, as they go out."""
     cancelled: asyncio.Event = field(default_factory=asyncio.Event)
     finished: asyncio.Event = field(default_factory=asyncio.Event)
     status: str = "in_progress"
@@ -225,9 +241,11 @@ class ResponseGenerator:
         )
         try:
             await self._wait(self._host.model_latency)
+            for step in r.plan.mcp:
+                await self._MCP_STEPS[step.kind](self, step)
             if r.plan.calls:
                 await self._run_calls()
-            else:
+            elif r.plan.speak:
                 await self._run_message()
             status = "completed"
             if self._status_details is not None:
@@ -239,8 +257,9 @@ class ResponseGenerator:
         await self._send({"type": "response.done", "response": self._response_object(status)})
 
     async def _run_calls(self) -> None:
-        for index, call in enumerate(self._r.plan.calls):
+        for call in self._r.plan.calls:
             self._check()
+            index = len(self._r.output)
             call_id = call.call_id or self._host.new_id("call")
             arguments = call.arguments_json()
             item = await self._add_item(
@@ -260,22 +279,7 @@ class ResponseGenerator:
                 "output_index": index,
                 "call_id": call_id,
             }
-            try:
-                half = len(arguments) // 2
-                for piece in (arguments[:half], arguments[half:]):
-                    if piece:
-                        await self._wait(0)
-                        await self._send(
-                            {
-                                "type": "response.function_call_arguments.delta",
-                                **ids,
-                                "delta": piece,
-                            }
-                        )
-                self._check()
-            except _Cancelled:
-                await self._finish_item({**item, "status": "incomplete"}, index)
-                raise
+            await self._stream_arguments("response.function_call_arguments", ids, item, arguments)
             await self._send(
                 {
                     "type": "response.function_call_arguments.done",
@@ -284,10 +288,107 @@ class ResponseGenerator:
                     "arguments": arguments,
                 }
             )
-            done = {**item, "status": "completed", "arguments": arguments}
-            if self._r.plan.in_conversation:
-                self._host.conversation.replace(done)
-            await self._finish_item(done, index)
+            await self._complete_item({**item, "status": "completed", "arguments": arguments})
+
+    async def _stream_arguments(
+        self, prefix: str, ids: dict[str, Any], item: dict[str, Any], arguments: str
+    ) -> None:
+        """``<prefix>.delta`` events carrying ``arguments`` in two pieces.
+
+        A cancel on the way finishes the item as ``incomplete`` (no ``.done``
+        event), as the service does, then unwinds the response.
+        """
+        try:
+            half = len(arguments) // 2
+            for piece in (arguments[:half], arguments[half:]):
+                if piece:
+                    await self._wait(0)
+                    await self._send({"type": f"{prefix}.delta", **ids, "delta": piece})
+            self._check()
+        except _Cancelled:
+            await self._complete_item({**item, "status": "incomplete"})
+            raise
+
+    async def _complete_item(self, done: dict[str, Any]) -> None:
+        """Store the final version of an item and announce it with ``output_item.done``.
+
+        Also for items cut short by a cancel, so the stored copy never stays
+        ``in_progress`` after its response is over.
+        """
+        if self._r.plan.in_conversation:
+            self._host.conversation.replace(done)
+        await self._finish_item(done, len(self._r.output))
+
+    # -- MCP ---------------------------------------------------------------------------
+
+    async def _ask_approval(self, step: McpStep) -> None:
+        """An ``mcp_approval_request`` item; the client answers it in a later turn."""
+        self._check()
+        call = step.call
+        item = await self._add_item(
+            {
+                "type": "mcp_approval_request",
+                "object": "realtime.item",
+                "server_label": call.server_label,
+                "name": call.name,
+                "arguments": call.arguments_json(),
+            },
+            len(self._r.output),
+        )
+        self._r.approval_requests[item["id"]] = call
+        await self._complete_item(dict(item))
+
+    async def _run_mcp_call(self, step: McpStep) -> None:
+        """An ``mcp_call`` item the service runs itself, from arguments to result."""
+        self._check()
+        call = step.call
+        index = len(self._r.output)
+        arguments = call.arguments_json()
+        item = await self._add_item(
+            {
+                "type": "mcp_call",
+                "object": "realtime.item",
+                "status": "in_progress",
+                "server_label": call.server_label,
+                "name": call.name,
+                "arguments": "",
+                "output": None,
+                "error": None,
+                "approval_request_id": step.approval_request_id,
+            },
+            index,
+        )
+        ids = {"response_id": self._r.id, "item_id": item["id"], "output_index": index}
+        await self._stream_arguments("response.mcp_call_arguments", ids, item, arguments)
+        await self._send(
+            {"type": "response.mcp_call_arguments.done", **ids, "arguments": arguments}
+        )
+        progress = {"item_id": item["id"], "output_index": index}
+        await self._send({"type": "response.mcp_call.in_progress", **progress})
+        try:
+            speed = self._host.speed
+            await self._wait(MCP_CALL_SECONDS / speed if math.isfinite(speed) else 0)
+        except _Cancelled:
+            await self._complete_item({**item, "status": "incomplete", "arguments": arguments})
+            raise
+        failed = step.error is not None
+        outcome = "response.mcp_call.failed" if failed else "response.mcp_call.completed"
+        await self._send({"type": outcome, **progress})
+        await self._complete_item(
+            {
+                **item,
+                "status": "failed" if failed else "completed",
+                "arguments": arguments,
+                "output": step.output,
+                "error": step.error,
+            }
+        )
+
+    _MCP_STEPS: dict[str, Callable[[ResponseGenerator, McpStep], Awaitable[None]]] = {
+        "run": _run_mcp_call,
+        "ask": _ask_approval,
+    }
+    """MCP step kind → the method that streams it."""
 
     async def _finish_item(self, item: dict[str, Any], index: int) -> None:
         self._r.output.append(item)
@@ -306,6 +407,7 @@ class ResponseGenerator:
         if cut:
             self._status_details = {"type": "incomplete", "reason": "max_output_tokens"}
         audio = "audio" in plan.modalities
+        index = len(self._r.output)
         item = await self._add_item(
             {
                 "type": "message",
@@ -314,13 +416,13 @@ class ResponseGenerator:
                 "status": "in_progress",
                 "content": [],
             },
-            0,
+            index,
         )
         self._r.item_id = item["id"]
         ids = {
             "response_id": self._r.id,
             "item_id": item["id"],
-            "output_index": 0,
+            "output_index": index,
             "content_index": 0,
         }
         part: dict[str, Any] = (
@@ -366,7 +468,7 @@ class ResponseGenerator:
             self._host.conversation.replace(done)
             if audio:
                 self._host.conversation.set_audio_ms(item["id"], self._r.generated_ms)
-        await self._finish_item(done, 0)
+        await self._finish_item(done, ids["output_index"])
 
     async def _stream_text(self, text: str, ids: dict[str, Any]) -> None:
         words = text.split(" ")
