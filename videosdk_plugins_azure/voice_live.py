@@ -38,6 +38,7 @@ from videosdk.agents.event_bus import global_event_emitter
 from videosdk.agents.metrics import metrics_collector
 from videosdk.agents.realtime_base_model import RealtimeBaseModel
 
+from . import _redact
 from ._outbox import Outbox
 from ._state import CallState, Cut, Response, ToolBatch
 from .audio import AppendBatcher, InputConverter, OutputFramer, PendingAudio, choose_input_rate
@@ -191,6 +192,13 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
         self._mcp_approval = mcp_approval
         given, self._owns_credential = normalize_credential(api_key, credential)
         self._credential = given if given is not None else default_credential()
+        self._secrets = _redact.protect(
+            [
+                getattr(self._credential, "key", None),
+                *(server.authorization for server in self.config.mcp_servers),
+                *(v for server in self.config.mcp_servers for v in (server.headers or {}).values()),
+            ]
+        )
         self._session_timeout = session_timeout
         # validates everything that depends on the model (e.g. temperature range)
         build_session(self.config, model=self._session_model, instructions=None, input_rate=24000)
@@ -468,6 +476,7 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
                     await close()
         if self._converter is not None:
             self._converter.reset()
+        _redact.release(self._secrets)
         track = self.audio_track
         if track is not None and self._state.active is not None:
             with contextlib.suppress(Exception):

@@ -287,3 +287,145 @@ def test_agent_mode_arguments_are_checked(kwargs: dict[str, str]) -> None:
 def test_tool_timeout_is_validated() -> None:
     with pytest.raises(ValueError, match="tool_timeout"):
         AzureVoiceLiveConfig(tool_timeout=0)
+
+
+# -- server-side MCP -------------------------------------------------------------------------
+
+DOCS = "https://mcp.example.test/docs"
+
+
+def mcp_model(
+    emu: VoiceLiveEmulator, approval: Any = None, require: Any = "always"
+) -> AzureVoiceLive:
+    from videosdk_plugins_azure.config import McpServer
+
+    server = McpServer(
+        "docs",
+        DOCS,
+        allowed_tools=["search_docs"],
+        authorization="Bearer mcp-secret-token",
+        headers={"x-api-key": "mcp-header-secret"},
+        require_approval=require,
+    )
+    return AzureVoiceLive(
+        model="gpt-realtime",
+        endpoint=emu.endpoint,
+        api_key=KEY,
+        config=AzureVoiceLiveConfig(mcp_servers=[server]),
+        mcp_approval=approval,
+    )
+
+
+def mcp_turn() -> Turn:
+    from videosdk_plugins_azure.emulator import McpCall
+
+    return Turn(
+        user="search the docs",
+        calls=[
+            McpCall(
+                "docs", "search_docs", {"q": "voice live"}, output="Voice Live is a speech API."
+            )
+        ],
+    )
+
+
+@pytest.mark.parametrize("approve", [True, False])
+async def test_mcp_approval_granted_and_denied(
+    emu: VoiceLiveEmulator, approve: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("DEBUG")
+    asked: list[Any] = []
+
+    async def approval(request: Any) -> bool:
+        asked.append(request)
+        return approve
+
+    model = mcp_model(emu, approval)
+    seen: list[tuple[str, Any]] = []
+    for name in ("mcp_list_tools", "mcp_call", "mcp_approval"):
+        model.on(name, lambda data, name=name: seen.append((name, data)))
+    async with room_with(emu, mcp_turn(), model=model) as room:
+        await asyncio.wait_for(room.session.reply(instructions="search the docs"), timeout=20)
+        conn = emu.last_connection
+        expected = (
+            "The result is Voice Live is a speech API."
+            if approve
+            else "I was not allowed to use search_docs."
+        )
+        await room.wait_for(
+            lambda: ("assistant", expected) in room.chat_items(), timeout=20, what="answer"
+        )
+        [request] = asked
+        assert (request.server_label, request.name) == ("docs", "search_docs")
+        assert json.loads(request.arguments) == {"q": "voice live"}
+        responses = [
+            e["item"]
+            for e in conn.events("conversation.item.create")
+            if e["item"]["type"] == "mcp_approval_response"
+        ]
+        assert responses == [
+            {"type": "mcp_approval_response", "approval_request_id": request.id, "approve": approve}
+        ]
+        calls = [d for n, d in seen if n == "mcp_call"]
+        assert len(calls) == (1 if approve else 0)
+        if approve:
+            assert calls[0]["output"] == "Voice Live is a speech API."
+        assert any(n == "mcp_list_tools" and d.get("tools") == ["search_docs"] for n, d in seen)
+        tool = conn.events("session.update")[0]["session"]["tools"][0]
+        assert tool["authorization"] == "Bearer mcp-secret-token"  # sent to the service...
+    for secret in ("mcp-secret-token", "mcp-header-secret"):  # ...and never logged
+        assert secret not in caplog.text
+        assert secret not in repr(model.config)
+
+
+async def test_mcp_without_an_approval_callback_is_denied_with_a_reason(
+    emu: VoiceLiveEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO")
+    async with room_with(emu, mcp_turn(), model=mcp_model(emu)) as room:
+        await asyncio.wait_for(room.session.reply(instructions="search"), timeout=20)
+        await room.wait_for(
+            lambda: ("assistant", "I was not allowed to use search_docs.") in room.chat_items(),
+            timeout=20,
+            what="answer",
+        )
+    assert "no approval callback" in caplog.text
+
+
+async def test_mcp_calls_that_need_no_approval_just_run(emu: VoiceLiveEmulator) -> None:
+    model = mcp_model(emu, require="never")
+    async with room_with(emu, mcp_turn(), model=model) as room:
+        await asyncio.wait_for(room.session.reply(instructions="search"), timeout=20)
+        assert ("assistant", "The result is Voice Live is a speech API.") in room.chat_items()
+        creates = emu.last_connection.events("response.create")
+        assert len(creates) == 1  # one response: the call and the answer
+
+
+async def test_a_server_filler_while_a_tool_runs_does_not_collide(emu: VoiceLiveEmulator) -> None:
+    interim = {
+        "type": "static_interim_response",
+        "triggers": ["tool"],
+        "latency_threshold_ms": 300,
+        "texts": ["One moment please."],
+    }
+    model = make_model(emu, interim_response=interim)
+    turn = Turn(
+        calls=[FunctionCall("slow_lookup", {"query": "trains"})], reply="The train leaves at nine."
+    )
+    async with room_with(emu, turn, agent=ToolAgent(), model=model) as room:
+        await asyncio.wait_for(room.session.reply(instructions="when is my train"), timeout=30)
+        await room.wait_for(
+            lambda: ("assistant", "The train leaves at nine.") in room.chat_items(),
+            timeout=20,
+            what="answer",
+        )
+        conn = emu.last_connection
+        fillers = [
+            e
+            for e in conn.events("response.created", source="server")
+            if (e["response"].get("metadata") or {}).get("interim")
+        ]
+        assert fillers, "the emulator spoke a filler while the tool ran"
+        assert ("assistant", "One moment please.") in room.chat_items()
+        codes = [e["error"]["code"] for e in conn.events("error", source="server")]
+        assert "conversation_already_has_active_response" not in codes

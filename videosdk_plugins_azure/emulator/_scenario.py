@@ -130,7 +130,7 @@ def echo_reply(ctx: ReplyContext) -> str:
     sentences = []
     results = [out for out in (*ctx.tool_outputs.values(), *ctx.mcp_outputs.values()) if out]
     if results:
-        sentences.append("The result is " + "; ".join(results) + ".")
+        sentences.append("The result is " + "; ".join(r.rstrip(". ") for r in results) + ".")
     if ctx.mcp_errors:
         sentences.append(f"I could not use {', '.join(ctx.mcp_errors)}.")
     if ctx.mcp_denied:
