@@ -6,15 +6,17 @@ The local Voice Live emulator lives in :mod:`videosdk_plugins_azure.emulator` an
 the offline test harness in :mod:`videosdk_plugins_azure.testing`.
 """
 
-from .config import AzureVoiceLiveConfig, EndOfUtterance, TurnDetection
+from .config import AzureVoiceLiveConfig, EndOfUtterance, McpServer, TurnDetection
 from .errors import VoiceLiveAuthError, VoiceLiveConnectError, VoiceLiveError
 from .version import __version__
-from .voice_live import AzureVoiceLive
+from .voice_live import AzureVoiceLive, McpApprovalRequest
 
 __all__ = [
     "AzureVoiceLive",
     "AzureVoiceLiveConfig",
     "EndOfUtterance",
+    "McpApprovalRequest",
+    "McpServer",
     "TurnDetection",
     "VoiceLiveAuthError",
     "VoiceLiveConnectError",

@@ -63,12 +63,26 @@ for _name in PAYLOAD_LOGGERS:
     logging.getLogger(_name).addFilter(_FILTER)
 
 
-def protect(secrets: Iterable[str | None]) -> tuple[str, ...]:
-    """Start masking ``secrets`` in log records; returns what to pass to :func:`release`."""
+class Protected:
+    """A handle on registered secrets; its repr never shows them."""
+
+    __slots__ = ("_secrets",)
+
+    def __init__(self, secrets: tuple[str, ...]) -> None:
+        self._secrets = secrets
+
+    def __repr__(self) -> str:
+        return f"<{len(self._secrets)} protected secret(s)>"
+
+
+def protect(secrets: Iterable[str | None]) -> Protected:
+    """Start masking ``secrets`` in log records; pass the handle to :func:`release`."""
     held = tuple(s for s in secrets if isinstance(s, str) and s)
     _FILTER.add(held)
-    return held
+    return Protected(held)
 
 
-def release(secrets: Iterable[str]) -> None:
+def release(handle: Protected) -> None:
+    """Stop masking (once per :func:`protect`; later calls do nothing)."""
+    secrets, handle._secrets = handle._secrets, ()
     _FILTER.remove(secrets)

@@ -297,7 +297,7 @@ DOCS = "https://mcp.example.test/docs"
 def mcp_model(
     emu: VoiceLiveEmulator, approval: Any = None, require: Any = "always"
 ) -> AzureVoiceLive:
-    from videosdk_plugins_azure.config import McpServer
+    from videosdk_plugins_azure import McpServer
 
     server = McpServer(
         "docs",
