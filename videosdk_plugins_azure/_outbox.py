@@ -92,6 +92,18 @@ class Outbox:
             "audio": base64.b64encode(entry.audio).decode("ascii"),
         }
 
+    def put_back(self, event: dict[str, Any]) -> None:
+        """Return an event whose send failed to the front, to go out on the next connection."""
+        self.put(event, urgent=True)
+
+    def discard(self, event_type: str) -> int:
+        """Drop queued control events of one type (requests re-issued from the call state)."""
+        before = len(self._entries)
+        self._entries = deque(
+            e for e in self._entries if e.event is None or e.event.get("type") != event_type
+        )
+        return before - len(self._entries)
+
     def clear_audio(self) -> int:
         """Forget queued audio (e.g. while the caller may not interrupt); returns bytes dropped."""
         dropped = self._audio_bytes

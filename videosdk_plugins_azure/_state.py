@@ -167,6 +167,29 @@ class CallState:
             self._queue.appendleft(request)
         return self._next_request()
 
+    def next_request(self) -> CreateRequest | None:
+        """The queued request that may go now (after a reconnect, say)."""
+        return self._next_request()
+
+    def connection_reset(self) -> Response | None:
+        """The socket is gone: the live response ended with it, an unanswered create is retried.
+
+        Returns the response that was cut off, if one was live.
+        """
+        if self._in_flight is not None:
+            self._queue.appendleft(self._in_flight)
+            self._in_flight = None
+        cut = self.active
+        if cut is not None:
+            cut.done = True
+            cut.status = "incomplete"
+            self.active = None
+        return cut
+
+    @property
+    def tools_pending(self) -> bool:
+        return bool(self._call_owner)
+
     @property
     def pending_requests(self) -> int:
         return len(self._queue) + (self._in_flight is not None)
@@ -229,8 +252,9 @@ class CallState:
         response.item_id = response.item_id or item_id
         if first:
             response.start_sample = speaker_at
-            self._speaker.append(response)
-            self._awaiting_playout.append(response)
+            if speaker_at is not None:  # no speaker: nothing waits for playout
+                self._speaker.append(response)
+                self._awaiting_playout.append(response)
         response.audio_bytes += nbytes
         return "first" if first else "play"
 

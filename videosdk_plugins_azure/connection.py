@@ -36,6 +36,7 @@ from azure.ai.voicelive.aio import ConnectionError as SdkConnectionError
 from azure.ai.voicelive.aio import VoiceLiveConnection, connect
 from azure.core.credentials import AccessToken, AzureKeyCredential
 from azure.core.credentials_async import AsyncTokenCredential
+from azure.core.exceptions import ClientAuthenticationError
 
 from .errors import VoiceLiveAuthError, VoiceLiveConnectError
 
@@ -209,6 +210,49 @@ def default_credential() -> AsyncTokenCredential:
     return credential
 
 
+FATAL_ERROR_CODES = frozenset(
+    {
+        "invalid_api_key",
+        "unauthorized",
+        "forbidden",
+        "insufficient_quota",
+        "model_not_found",
+        "invalid_model",
+        "agent_not_found",
+        "deployment_not_found",
+    }
+)
+"""Service error codes after which reconnecting cannot help (the next attempt fails too)."""
+
+
+@dataclass(frozen=True)
+class ReconnectPolicy:
+    """How hard to try when a live connection drops (or the first one cannot be opened).
+
+    Attempt ``n`` waits ``min(max_backoff, initial_backoff * 2**(n-2))`` seconds,
+    jittered by ±``jitter``; the first retry after a drop is immediate.
+    ``max_attempts=0`` disables reconnecting.
+    """
+
+    max_attempts: int = 6
+    initial_backoff: float = 0.5
+    max_backoff: float = 8.0
+    jitter: float = 0.25
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 0 or self.initial_backoff < 0 or self.max_backoff < 0:
+            raise ValueError("reconnect policy values must not be negative")
+        if not 0 <= self.jitter < 1:
+            raise ValueError("reconnect jitter must be in [0, 1)")
+
+    def delay(self, attempt: int, rand: float) -> float:
+        """Seconds before ``attempt`` (1-based); ``rand`` in [0, 1) spreads the herd."""
+        if attempt <= 1:
+            return 0.0
+        base = min(self.max_backoff, self.initial_backoff * 2.0 ** (attempt - 2))
+        return float(base * (1 - self.jitter + 2 * self.jitter * rand))
+
+
 @dataclass(frozen=True)
 class AgentTarget:
     """A Foundry agent to talk to instead of a model."""
@@ -257,11 +301,12 @@ class OpenSession:
         self._closed = False
 
     async def close(self) -> None:
+        """Idempotent; a close interrupted by cancellation is redone by the next call."""
         if self._closed:
             return
-        self._closed = True
         with contextlib.suppress(Exception):
             await self._manager.__aexit__(None, None, None)
+        self._closed = True
 
     async def __aenter__(self) -> OpenSession:
         return self
@@ -353,6 +398,11 @@ async def open_session(
         connection = handshake.result()
     except SdkConnectionError as exc:
         raise _classify(exc, target) from None
+    except ClientAuthenticationError as exc:
+        raise VoiceLiveAuthError(
+            f"could not get an Entra ID token for Voice Live ({type(exc).__name__}): sign in "
+            "(az login), or set AZURE_VOICE_LIVE_API_KEY"
+        ) from None
     except (aiohttp.ClientError, OSError) as exc:
         raise VoiceLiveConnectError(
             "unreachable", f"cannot reach Voice Live: {exc}", recoverable=True

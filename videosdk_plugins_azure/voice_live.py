@@ -25,7 +25,9 @@ import contextlib
 import json
 import logging
 import os
+import random
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -52,16 +54,18 @@ from .config import (
 from .connection import (
     DEFAULT_HANDSHAKE_TIMEOUT,
     DEFAULT_MODEL,
+    FATAL_ERROR_CODES,
     MODEL_ENV,
     AgentTarget,
     ConnectTarget,
     OpenSession,
+    ReconnectPolicy,
     default_credential,
     normalize_credential,
     open_session,
     resolve_endpoint,
 )
-from .errors import VoiceLiveConnectError, VoiceLiveError
+from .errors import VoiceLiveAuthError, VoiceLiveConnectError, VoiceLiveError
 from .tools import ToolResult, ToolRunner
 
 log = logging.getLogger("videosdk_plugins_azure")
@@ -80,6 +84,7 @@ AzureVoiceLiveEvents = Literal[
     "mcp_list_tools",
     "mcp_call",
     "mcp_approval",
+    "session_reconnected",
 ]
 
 BENIGN_ERROR_CODES = frozenset({"response_cancel_not_active", "item_already_truncated"})
@@ -87,7 +92,9 @@ BENIGN_ERROR_CODES = frozenset({"response_cancel_not_active", "item_already_trun
 
 _SESSION_UPDATE_ID = "session_update_initial"
 _WIRE_DEFAULT = (48000, 2)
-_PENDING_MS = 2000
+_PENDING_MS = 5000
+_HISTORY_ITEMS = 64
+DEFAULT_MAX_SESSION_DURATION = 25 * 60.0
 _OUTBOX_AUDIO_MS = 5000
 _APPEND_MS = 40
 
@@ -155,6 +162,8 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
         allow_insecure: bool = False,
         handshake_timeout: float = DEFAULT_HANDSHAKE_TIMEOUT,
         session_timeout: float = 10.0,
+        reconnect: ReconnectPolicy | None = None,
+        max_session_duration: float | None = DEFAULT_MAX_SESSION_DURATION,
         mcp_approval: McpApproval | None = None,
         agent_name: str | None = None,
         project_name: str | None = None,
@@ -190,6 +199,10 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
             handshake_timeout=handshake_timeout,
         )
         self._mcp_approval = mcp_approval
+        self._reconnect = reconnect if reconnect is not None else ReconnectPolicy()
+        if max_session_duration is not None and max_session_duration <= 0:
+            raise ValueError("max_session_duration must be positive (or None to never rotate)")
+        self._max_session_duration = max_session_duration
         given, self._owns_credential = normalize_credential(api_key, credential)
         self._credential = given if given is not None else default_credential()
         self._secrets = _redact.protect(
@@ -223,6 +236,17 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
         self._connect_task: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
         self._lost = False
+        self._recovering = False
+        self._sender: asyncio.Task[None] | None = None
+        self._history: deque[dict[str, Any]] = deque(maxlen=_HISTORY_ITEMS)
+        self._replay_failed = False
+        self._user_speaking = False
+        self._boundary = asyncio.Event()
+        self._rotation: asyncio.Task[None] | None = None
+        self._output_format = "pcm16"
+        self._drops_logged = False
+        self.reconnects = 0
+        """Successful reconnects (drops survived and proactive rotations)."""
         self._connect_error: VoiceLiveError | None = None
         self._closed = False
         self._effective_session: Any = None
@@ -245,7 +269,12 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
 
     @property
     def ready(self) -> bool:
-        return self._ready.is_set() and self._connect_error is None and not self._lost
+        return (
+            self._ready.is_set()
+            and self._connect_error is None
+            and not self._lost
+            and not self._recovering
+        )
 
     @property
     def input_sampling_rate(self) -> int:
@@ -262,7 +291,7 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
 
     @property
     def dropped_input_audio_bytes(self) -> int:
-        """Caller audio dropped: before the session was ready (beyond 2 s) or on a slow socket."""
+        """Caller audio dropped: beyond 5 s while not connected, or behind a slow socket."""
         return self._pending.dropped_bytes + self._outbox.dropped_audio_bytes
 
     # -- framework hooks ---------------------------------------------------------------------
@@ -289,33 +318,64 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
             raise
 
     async def _connect(self) -> None:
-        self._ready.clear()
-        self._connect_error = None
+        self._prepare_audio()
+        await self._establish(replay=False)
+
+    def _prepare_audio(self) -> None:
+        """Fix the input declaration and the output format for the whole call."""
         self._ensure_converter()
-        modalities = list(self.config.modalities)
-        output_format = self.config.output_audio_format or output_format_for_rate(
+        self._output_format = self.config.output_audio_format or output_format_for_rate(
             self._wire[0] if self._wire else 24000
         )
-        self._output_rate = OUTPUT_RATES[output_format]
+        self._output_rate = OUTPUT_RATES[self._output_format]
         self._state.bytes_per_ms = self._output_rate * 2 / 1000
-        if "audio" in modalities and self.audio_track is not None:
+        if "audio" in self.config.modalities and self.audio_track is not None:
             self.reframe_audio_track(self._output_rate)
             # one anchor for the whole call: snapshot_playback() then counts every
             # sample the speaker plays, the timeline _state places answers on
             self.audio_track.mark_synthesis_start()
+
+    async def _establish(self, *, replay: bool) -> None:
+        """Open and configure a session, retrying what a retry can fix."""
+        policy = self._reconnect
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                await self._open_once(replay=replay)
+                return
+            except VoiceLiveAuthError:
+                raise
+            except VoiceLiveError as exc:
+                if not exc.recoverable or attempt > policy.max_attempts:
+                    raise
+                delay = policy.delay(attempt + 1, random.random())  # noqa: S311 - jitter
+                log.warning(
+                    "Voice Live %s (attempt %d/%d); retrying in %.1fs",
+                    exc.code,
+                    attempt,
+                    policy.max_attempts + 1,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+
+    async def _open_once(self, *, replay: bool) -> None:
+        self._ready.clear()
+        self._connect_error = None
+        instructions = self._instructions if replay and not self._replay_failed else None
         session = build_session(
             self.config,
             model=self._session_model,
-            instructions=self.instructions_with_context(self._instructions),
+            instructions=instructions or self.instructions_with_context(self._instructions),
             tools=self._tools.declarations(),
             input_rate=self._input_rate,
-            output_format=output_format,
+            output_format=self._output_format,
             agent_mode=self._foundry_agent is not None,
         )
-        self._session = await open_session(self._target, self._credential)
-        self._spawn(self._receive_loop(self._session))
+        opened = await open_session(self._target, self._credential)
+        receiver = self._spawn(self._receive_loop(opened))
         try:
-            await self._session.connection.send(
+            await opened.connection.send(
                 {
                     "type": "session.update",
                     "event_id": _SESSION_UPDATE_ID,
@@ -324,33 +384,99 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
             )
             async with asyncio.timeout(self._session_timeout):
                 await self._ready.wait()
-        except TimeoutError:
-            await self._abort_connect()
-            raise VoiceLiveConnectError(
-                "session_timeout",
-                f"Voice Live did not confirm the session within {self._session_timeout:g}s",
-                recoverable=True,
-            ) from None
-        if self._connect_error is not None:
-            error = self._connect_error
-            await self._abort_connect()
-            raise error
-        self._spawn(self._send_loop(self._session))
+            if self._connect_error is not None:
+                raise self._connect_error
+            if replay and not self._replay_failed:
+                await self._replay(opened)
+        except BaseException as exc:
+            receiver.cancel()
+            await opened.close()
+            if isinstance(exc, TimeoutError):
+                raise VoiceLiveConnectError(
+                    "session_timeout",
+                    f"Voice Live did not confirm the session within {self._session_timeout:g}s",
+                    recoverable=True,
+                ) from None
+            raise
+        self._session = opened
+        self._sender = self._spawn(self._send_loop(opened))
         backlog = self._pending.drain()
         if backlog:
             self._queue_audio(backlog)
+        request = self._state.next_request()
+        if request is not None:
+            self._send_create(request.request_id, request.params)
+        self._arm_rotation()
         log.info(
             "Voice Live session ready: model=%s input=%d Hz output=%s",
             self.model,
             self._input_rate,
-            output_format,
+            self._output_format,
         )
 
-    async def _abort_connect(self) -> None:
-        await self._cancel_tasks()
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+    def _remember(self, item: dict[str, Any]) -> None:
+        """Keep what a new session needs to carry the conversation on (bounded)."""
+        if item.get("type") in ("message", "function_call", "function_call_output"):
+            self._history.append(item)
+
+    def _on_replay_rejected(self, code: str, message: str) -> None:
+        """The new session refused a replayed item: fold the history into the instructions."""
+        if self._replay_failed:
+            return
+        self._replay_failed = True
+        log.warning(
+            "conversation replay rejected (%s: %s); using instructions instead", code, message
+        )
+        if self._foundry_agent is None:
+            instructions = self.instructions_with_context(self._instructions)
+            self._outbox.put({"type": "session.update", "session": {"instructions": instructions}})
+
+    def _idle(self) -> bool:
+        """Nobody is talking and nothing is pending: a safe moment to switch sessions."""
+        return not (
+            self._state.speaking
+            or self._user_speaking
+            or self._state.tools_pending
+            or self._approvals_pending
+            or self._state.pending_requests
+        )
+
+    def _arm_rotation(self) -> None:
+        if self._rotation is not None and not self._rotation.done():
+            self._rotation.cancel()
+        if self._max_session_duration is not None:
+            self._rotation = self._spawn(self._rotate_later(self._max_session_duration))
+
+    async def _rotate_later(self, after: float) -> None:
+        """Move to a fresh session before the service's cap, at a turn boundary.
+
+        This is also how calls outlive their Entra token: each connect fetches a new one.
+        """
+        await asyncio.sleep(after)
+        while not self._idle():
+            self._boundary.clear()
+            await self._boundary.wait()
+        self._start_recovery("session rotation", error=False)
+
+    def _at_boundary(self) -> None:
+        self._boundary.set()
+
+    def _note_drops(self) -> None:
+        if not self._drops_logged and self.dropped_input_audio_bytes:
+            self._drops_logged = True
+            log.warning(
+                "dropping caller audio: the connection is down or too slow (counted in "
+                "dropped_input_audio_bytes; logged once)"
+            )
+
+    async def _replay(self, opened: OpenSession) -> None:
+        """Give the new session the conversation so far, as items it accepts."""
+        for index, item in enumerate(list(self._history)):
+            await opened.connection.send(
+                {"type": "conversation.item.create", "event_id": f"replay_{index}", "item": item}
+            )
+        if self._history:
+            log.info("replayed %d conversation item(s)", len(self._history))
 
     async def handle_audio_input(self, audio_data: bytes) -> None:
         """Caller audio from the meeting: convert, batch, queue. Never blocks."""
@@ -368,6 +494,7 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
             return
         if not self.ready:
             self._pending.append(pcm)
+            self._note_drops()
             return
         self._queue_audio(pcm)
 
@@ -376,6 +503,7 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
         self._batcher.add(pcm)
         while (chunk := self._batcher.take()) is not None:
             self._outbox.put_audio(chunk)
+        self._note_drops()
 
     def _withholding_input(self) -> bool:
         """While a non-interruptible utterance plays, the caller's audio is not sent.
@@ -485,10 +613,11 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
 
     # -- tasks ---------------------------------------------------------------------------------
 
-    def _spawn(self, coro: Awaitable[None]) -> None:
+    def _spawn(self, coro: Awaitable[None]) -> asyncio.Task[None]:
         task: asyncio.Task[None] = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     async def _cancel_tasks(self) -> None:
         tasks = [t for t in self._tasks if t is not asyncio.current_task()]
@@ -503,7 +632,11 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
             event = await self._outbox.get()
             try:
                 await connection.send(event)
+                if event.get("type") == "conversation.item.create":
+                    self._remember(event["item"])
             except SdkConnectionError as exc:
+                if event.get("type") != "response.create":  # requests are re-issued by state
+                    self._outbox.put_back(event)
                 log.warning(
                     "Voice Live send failed (%s); the connection is gone", type(exc).__name__
                 )
@@ -530,9 +663,9 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
                 log.exception("error handling Voice Live event %r", event.get("type"))
 
     def _connection_lost(self, code: int) -> None:
-        if self._closed:
+        if self._closed or self._lost:
             return
-        if not self.ready:
+        if not self._ready.is_set():
             self._connect_error = VoiceLiveConnectError(
                 "connection_closed",
                 f"Voice Live closed the connection (code {code}) during setup",
@@ -540,23 +673,66 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
             )
             self._ready.set()
             return
+        self._start_recovery(f"connection closed (code {code})", error=True)
+
+    def _start_recovery(self, cause: str, *, error: bool) -> None:
+        """One recovery at a time: a fresh connection, then the conversation carried over."""
+        if self._recovering or self._closed or self._lost:
+            return
+        self._recovering = True
+        self._spawn(self._recover(cause, error=error))
+
+    async def _recover(self, cause: str, *, error: bool) -> None:
+        started = time.monotonic()
+        if self._sender is not None:
+            self._sender.cancel()
+        if self._session is not None:
+            await self._session.close()  # still reachable by aclose() if this is cancelled
+            self._session = None
+        self._fail_playback()
+        if error:
+            log.warning("Voice Live %s; reconnecting", cause)
+            self.emit(
+                "error", VoiceLiveError("connection_lost", f"Voice Live {cause}; reconnecting")
+            )
+        try:
+            await self._establish(replay=True)
+        except VoiceLiveError as exc:
+            self._recovering = False
+            self._give_up(f"could not reconnect after {cause}: {exc.message}")
+            return
+        finally:
+            self._recovering = False
+        self.reconnects += 1
+        downtime = time.monotonic() - started
+        log.info("Voice Live session restored after %s in %.2fs", cause, downtime)
+        self.emit(
+            "session_reconnected",
+            {"cause": cause, "downtime_s": downtime, "reconnects": self.reconnects},
+        )
+
+    def _give_up(self, message: str, code: str = "connection_lost") -> None:
+        """Tell the pipeline once; from now on caller audio is dropped without a sound."""
+        if self._lost:
+            return
         self._lost = True
         self._fail_playback()
-        self.emit(
-            "error",
-            VoiceLiveError(
-                "connection_closed",
-                f"Voice Live connection closed (code {code})",
-                recoverable=False,
-            ),
-        )
+        log.error("Voice Live: %s", message)
+        self.emit("error", VoiceLiveError(code, message, recoverable=False))
 
     def _fail_playback(self) -> None:
         """A response cut off by a drop must still end, or the pipeline waits forever."""
-        active = self._state.active
-        if active is not None:
-            self._state.response_done(active.id, "incomplete")
-            self._mark_synthesis_complete(active)
+        self._outbox.discard("response.create")  # the call state re-issues what is pending
+        cut = self._state.connection_reset()
+        if cut is None:
+            return
+        self._mark_synthesis_complete(cut)
+        if cut.final_text is None and cut.transcript:
+            finals = self._state.transcript_done(
+                cut.id, cut.transcript, wait_for_playout=self.audio_track is not None
+            )
+            for _, text in finals:
+                self._emit_agent_final(text)
 
     async def _dispatch(self, event: Any) -> None:
         kind = event.get("type")
@@ -598,6 +774,9 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
         if isinstance(origin, str) and origin.startswith("cut_"):
             log.debug("truncate/delete rejected: %s %s", code, message)
             return
+        if isinstance(origin, str) and origin.startswith("replay_"):
+            self._on_replay_rejected(code, message)
+            return
         if origin == _SESSION_UPDATE_ID and not self.ready:
             self._connect_error = VoiceLiveError(
                 code,
@@ -607,11 +786,14 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
             )
             self._ready.set()
             return
+        if code in FATAL_ERROR_CODES:
+            self._give_up(f"Voice Live refused the session: {message}", code=code)
+            if self._session is not None:
+                self._spawn(self._session.close())
+            return
         log.warning("Voice Live error %s: %s", code, message)
-        self.emit(
-            "error",
-            VoiceLiveError(code, message, recoverable=code != "session_expired", param=param),
-        )
+        # session_expired: the service closes next (1001) and the plugin reconnects
+        self.emit("error", VoiceLiveError(code, message, recoverable=True, param=param))
 
     def _on_warning(self, event: Any) -> None:
         warning = event.get("warning") or {}
@@ -626,12 +808,15 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
         for _, text in self._state.flush_transcripts():
             self._emit_agent_final(text)
         self._state.user_spoke()
+        self._user_speaking = True
         self._sync_tools()
         metrics_collector.start_turn()
         self.emit("user_speech_started", {"type": "done"})
 
     def _on_speech_stopped(self, event: Any) -> None:
         self._speech_stopped_at = time.monotonic()
+        self._user_speaking = False
+        self._at_boundary()
         self.emit("user_speech_ended", {"type": "done"})
 
     def _on_transcription_delta(self, event: Any) -> None:
@@ -646,6 +831,7 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
         if not text:
             return
         metrics_collector.set_user_transcript(text)
+        self._remember(m.UserMessageItem(content=[m.InputTextContentPart(text=text)]).as_dict())
         self.emit("realtime_model_transcription", {"role": "user", "text": text, "is_final": True})
 
     def _on_transcription_failed(self, event: Any) -> None:
@@ -745,6 +931,7 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
             )
         if next_request is not None:
             self._send_create(next_request.request_id, next_request.params)
+        self._at_boundary()
         if response is None:
             return
         batch = self._state.tools_ready(response)
@@ -782,6 +969,10 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
         name = str(event.get("name") or "")
         if not call_id or not self._state.tool_call(event.get("response_id"), call_id):
             return
+        arguments = str(event.get("arguments") or "")
+        self._remember(
+            m.FunctionCallItem(name=name, call_id=call_id, arguments=arguments).as_dict()
+        )
         self._spawn(self._run_tool(call_id, name, str(event.get("arguments") or "")))
 
     async def _run_tool(self, call_id: str, name: str, arguments: str) -> None:
@@ -938,8 +1129,12 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
     def _on_playout_finished(self, data: Any = None) -> None:
         for _, text in self._state.playout_finished():
             self._emit_agent_final(text)
+        self._at_boundary()
 
     def _emit_agent_final(self, text: str) -> None:
+        self._remember(
+            m.AssistantMessageItem(content=[m.OutputTextContentPart(text=text)]).as_dict()
+        )
         metrics_collector.set_agent_response(text)
         self.emit("realtime_model_transcription", {"role": "agent", "text": text, "is_final": True})
         self.emit("llm_text_output", {"text": text})

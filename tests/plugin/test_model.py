@@ -232,6 +232,20 @@ async def test_401_is_a_clear_auth_error_without_the_key(caplog: pytest.LogCaptu
     assert "wrong-secret" not in caplog.text
 
 
+async def test_a_failing_token_credential_is_an_auth_error() -> None:
+    from azure.core.exceptions import ClientAuthenticationError
+
+    async def no_token() -> str:
+        raise ClientAuthenticationError("DefaultAzureCredential failed to retrieve a token")
+
+    async with VoiceLiveEmulator(api_key=KEY, tts="synthetic") as emu:
+        model = AzureVoiceLive(endpoint=emu.endpoint, credential=no_token)
+        with pytest.raises(VoiceLiveAuthError, match="az login"):
+            await model.connect()
+        await model.aclose()
+    assert emu.connections == []
+
+
 async def test_a_failed_connect_can_be_retried() -> None:
     async with VoiceLiveEmulator(api_key=KEY, tts="synthetic") as emu:
         emu.faults.reject_auth(403, times=1)
@@ -280,12 +294,26 @@ async def test_a_rejected_session_config_fails_connect_naming_the_param() -> Non
         await model.aclose()
 
 
-async def test_session_timeout_when_the_service_never_confirms() -> None:
+async def test_a_drop_during_session_update_is_retried() -> None:
     async with VoiceLiveEmulator(api_key=KEY, tts="synthetic") as emu:
-        emu.faults.drop(on_client="session.update")
-        model = AzureVoiceLive(endpoint=emu.endpoint, api_key=KEY, session_timeout=5)
-        with pytest.raises(VoiceLiveConnectError):
+        emu.faults.drop(on_client="session.update")  # once
+        model = AzureVoiceLive(endpoint=emu.endpoint, api_key=KEY)
+        await model.connect()
+        assert model.ready
+        assert len(emu.connections) == 2
+        await model.aclose()
+
+
+async def test_a_service_that_always_drops_fails_connect_after_the_policy() -> None:
+    from videosdk_plugins_azure.connection import ReconnectPolicy
+
+    async with VoiceLiveEmulator(api_key=KEY, tts="synthetic") as emu:
+        emu.faults.drop(on_client="session.update", times=None)
+        policy = ReconnectPolicy(max_attempts=2, initial_backoff=0.01, max_backoff=0.02)
+        model = AzureVoiceLive(endpoint=emu.endpoint, api_key=KEY, reconnect=policy)
+        with pytest.raises(VoiceLiveConnectError, match="during setup"):
             await model.connect()
+        assert len(emu.connections) == 3  # the first try and two retries
         await model.aclose()
 
 

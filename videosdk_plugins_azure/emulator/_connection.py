@@ -601,6 +601,11 @@ class ConnectionHandler:
         """A function's result: the reply can follow, and a filler is no longer needed."""
         turn = self._tool_turn
         call_id = str(item.get("call_id"))
+        if turn is None or call_id not in turn.open_calls:
+            # the call was made on an earlier connection (the client reconnected)
+            turn = self._emu.tool_turns.get(call_id)
+            if turn is not None:
+                self._tool_turn = turn
         if turn is not None and call_id in turn.open_calls:
             turn.open_calls[call_id] = str(item.get("output", ""))
             if all(output is not None for output in turn.open_calls.values()):
@@ -717,8 +722,10 @@ class ConnectionHandler:
             response.finished.set()
             if self._active is response:
                 self._active = None
-        if response.status == "completed":
-            self._await_client(response)
+            # server state does not depend on the send: a socket dropped right after
+            # response.done leaves the calls waiting for outputs on the next connection
+            if response.status == "completed":
+                self._await_client(response)
         if self._auto_response_queued and not self._dropped:
             self._auto_response_queued = False
             await self._start_response({}, auto=True)
@@ -736,6 +743,7 @@ class ConnectionHandler:
                 for item in response.output
                 if item.get("type") == "function_call"
             }
+            self._emu.tool_turns.update(dict.fromkeys(turn.open_calls, turn))
             self._start_filler_timer(turn)
         if response.approval_requests and self._mcp_turn is not None:
             self._mcp_turn.mcp.requests = dict(response.approval_requests)
@@ -814,6 +822,8 @@ class ConnectionHandler:
         tool_turn = self._tool_turn
         if tool_turn is not None and any(v is not None for v in tool_turn.open_calls.values()):
             self._tool_turn = None
+            for call_id in tool_turn.open_calls:  # answered: a replayed output is history
+                self._emu.tool_turns.pop(call_id, None)
             outputs = {k: v for k, v in tool_turn.open_calls.items() if v is not None}
             ctx = tool_turn.reply_context(instructions, tool_outputs=outputs)
             plan.text = scenario.render_reply(tool_turn.turn.reply, ctx)
@@ -871,8 +881,14 @@ class ConnectionHandler:
         return plan
 
     def _take_user_turn(self) -> _PendingTurn | None:
-        """The newest user message not answered yet, bound to its scripted turn."""
+        """The newest user message not answered yet, bound to its scripted turn.
+
+        A user message followed by an answer (an assistant message or a function
+        call) is history, e.g. replayed by a client that reconnected.
+        """
         for item in reversed(self.conversation.items):
+            if item.get("type") in _ANSWERS and item.get("role", "assistant") == "assistant":
+                return None
             if item.get("type") == "message" and item.get("role") == "user":
                 item_id = str(item["id"])
                 if item_id == self._answered_user_item:
@@ -890,6 +906,9 @@ class ConnectionHandler:
         for item in self.conversation.items:
             chars += len(self.conversation.user_text(item) or "")
         return math.ceil(chars / 4)
+
+
+_ANSWERS = frozenset({"message", "function_call", "function_call_output"})
 
 
 def _require_str(event: dict[str, Any], key: str) -> str:

@@ -103,6 +103,9 @@ class VoiceLiveEmulator:
         self.faults = faults if faults is not None else Faults()
         self.record_audio = record_audio
         self.connections: list[EmulatorConnection] = []
+        self.tool_turns: dict[str, Any] = {}
+        """``call_id`` → the scripted turn waiting for that call's output, across
+        connections: a client that reconnects sends outputs on a new socket."""
         self._handlers: set[ConnectionHandler] = set()
         self._websockets: set[web.WebSocketResponse] = set()
         self._runner: web.AppRunner | None = None
