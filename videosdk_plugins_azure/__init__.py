@@ -7,6 +7,7 @@ the offline test harness in :mod:`videosdk_plugins_azure.testing`.
 """
 
 from .config import AzureVoiceLiveConfig, EndOfUtterance, McpServer, TurnDetection
+from .connection import ReconnectPolicy
 from .errors import VoiceLiveAuthError, VoiceLiveConnectError, VoiceLiveError
 from .version import __version__
 from .voice_live import AzureVoiceLive, McpApprovalRequest
@@ -17,6 +18,7 @@ __all__ = [
     "EndOfUtterance",
     "McpApprovalRequest",
     "McpServer",
+    "ReconnectPolicy",
     "TurnDetection",
     "VoiceLiveAuthError",
     "VoiceLiveConnectError",

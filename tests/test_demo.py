@@ -1,0 +1,202 @@
+"""The offline demo, end to end: the real emulator, the real framework, a real subprocess.
+
+It runs ``examples/offline_demo.py --speed 10`` exactly as a user would (in an empty
+directory, so no stray ``.env`` can change it) and checks what it leaves behind:
+the stereo call recording, the transcript, the summary and the timeline picture.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import json
+import math
+import os
+import sys
+import wave
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "examples" / "offline_demo.py"
+
+GREETING = "Hi, this is the Contoso travel desk. Ask me about the weather, or about a city."
+HELLO_REPLY = "Hello! Happy to help. What would you like to know?"
+WEATHER_REPLY = "Right now in Lisbon it's sunny and 21 degrees."
+WALK_REPLY = "Yes, it's lovely on foot, but it's hilly, so bring comfortable shoes."
+LONG_ANSWER_START = "Lisbon is the capital of Portugal"
+
+_ENV_DROP = ("AZURE_VOICE_LIVE_ENDPOINT", "AZURE_COGNITIVE_SERVICES_ENDPOINT")
+
+
+class DemoRun:
+    def __init__(self, out: Path, code: int, stdout: str, stderr: str) -> None:
+        self.out = out
+        self.code = code
+        self.stdout = stdout
+        self.stderr = stderr
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads((self.out / "summary.json").read_text("utf-8"))
+        return data
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
+    """One run shared by every test here: the demo takes ~20 s at --speed 10."""
+    workdir = tmp_path_factory.mktemp("demo")
+    out = workdir / "out"
+    env = {k: v for k, v in os.environ.items() if k not in _ENV_DROP}
+
+    async def run() -> DemoRun:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            str(DEMO),
+            "--speed",
+            "10",
+            "--out",
+            str(out),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            cwd=workdir,
+            env=env,
+        )
+        try:
+            async with asyncio.timeout(100):
+                stdout, stderr = await proc.communicate()
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+            raise
+        assert proc.returncode is not None
+        return DemoRun(out, proc.returncode, stdout.decode(), stderr.decode())
+
+    return asyncio.run(run())
+
+
+def test_it_succeeds_quietly(demo: DemoRun) -> None:
+    assert demo.code == 0, demo.stderr[-3000:]
+    assert "Traceback" not in demo.stderr
+    assert "[1/3]" in demo.stdout
+    assert "[2/3]" in demo.stdout
+    assert "[3/3]" in demo.stdout
+
+
+def test_the_transcript_holds_every_scripted_turn(demo: DemoRun) -> None:
+    lines = demo.stdout.splitlines()
+    live = lines[: next(i for i, line in enumerate(lines) if line.startswith("───"))]
+
+    def said(role: str, text: str) -> bool:
+        return any(line.endswith(f"{role}: {text}") and line.startswith("[") for line in live)
+
+    assert said("agent", GREETING)
+    assert said("caller", "Hello there!")
+    assert said("agent", HELLO_REPLY)
+    assert said("agent", WEATHER_REPLY)
+    assert said("agent", WALK_REPLY)
+    # the greeting comes first, the barge-in answer last
+    agent = [line for line in live if " agent: " in line]
+    assert agent[0].endswith(GREETING)
+    assert agent[-1].endswith(WALK_REPLY)
+
+
+def test_the_tool_ran_and_its_result_was_spoken(demo: DemoRun) -> None:
+    assert 'tool: get_weather({"city":"Lisbon"}) -> ok' in demo.stdout
+    tools = demo.summary["tool_calls"]
+    assert [t["name"] for t in tools] == ["get_weather"]
+    assert json.loads(tools[0]["arguments"]) == {"city": "Lisbon"}
+    assert json.loads(tools[0]["output"]) == {
+        "city": "Lisbon",
+        "sky": "sunny",
+        "temperature_c": 21,
+    }
+    assert not tools[0]["is_error"]
+    turns = demo.summary["turns"]
+    tool_at = next(i for i, t in enumerate(turns) if t["role"] == "tool")
+    assert any(t["text"] == WEATHER_REPLY for t in turns[tool_at:])
+
+
+def test_the_caller_interrupted_the_long_answer(demo: DemoRun) -> None:
+    i = demo.summary["interruption"]
+    assert i is not None
+    assert i["interrupted"]
+    assert 0 < i["truncate_audio_end_ms"] < i["answer_ms"]
+    # the caller talked over it after about 2.5 s of speech, far from its end
+    assert 1500 < i["truncate_audio_end_ms"] < 8000
+    assert i["answer_ms"] > 15000
+    # the transcript was cut to what was heard
+    assert i["heard_text"]
+    assert i["heard_text"].startswith(LONG_ANSWER_START)
+    assert len(i["heard_text"]) < 120
+    assert "Interruption: at" in demo.stdout
+
+
+def test_latencies_are_reported_per_caller_turn(demo: DemoRun) -> None:
+    rows = demo.summary["latencies"]
+    assert [r["after"] for r in rows] == [
+        "Hello there!",
+        "What's the weather like in Lisbon today?",
+        "Tell me about the city.",
+        "Sorry, one more thing: is it a good city for walking?",
+    ]
+    assert all(0 <= r["first_audio_latency_ms"] < 5000 for r in rows)
+
+
+def _voiced(channel: np.ndarray, rate: int) -> tuple[float, float]:
+    """Seconds of 20 ms frames above -50 dBFS, and their RMS level in dBFS."""
+    n = rate // 50
+    frames = channel[: len(channel) // n * n].astype(np.float64).reshape(-1, n)
+    rms = np.sqrt(np.mean(frames**2, axis=1))
+    loud = rms > 32768 * 10 ** (-50 / 20)
+    if not loud.any():
+        return 0.0, -math.inf
+    level = float(np.sqrt(np.mean(frames[loud] ** 2)))
+    return float(loud.sum()) / 50, 20 * math.log10(level / 32768)
+
+
+def test_the_recording_is_stereo_with_both_sides(demo: DemoRun) -> None:
+    with wave.open(str(demo.out / "conversation.wav"), "rb") as wav:
+        assert wav.getnchannels() == 2
+        assert wav.getsampwidth() == 2
+        rate = wav.getframerate()
+        pcm = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2").reshape(-1, 2)
+    assert rate == 24000
+    caller_s, caller_db = _voiced(pcm[:, 0], rate)
+    agent_s, agent_db = _voiced(pcm[:, 1], rate)
+    assert caller_s > 1.0
+    assert caller_db > -40
+    assert agent_s > 1.0
+    assert agent_db > -40
+    # the agent spoke for longer: greeting, three answers and part of the long one
+    assert agent_s > 8.0
+    assert len(pcm) / rate == pytest.approx(demo.summary["wav_seconds"], abs=0.05)
+
+
+def test_the_timeline_is_a_png(demo: DemoRun) -> None:
+    png = (demo.out / "timeline.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert len(png) > 2000
+
+
+def test_without_matplotlib_the_timeline_is_drawn_with_pillow(
+    demo: DemoRun, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CI installs ``.[dev]`` only; the picture must not depend on the ``demo`` extra."""
+    spec = importlib.util.spec_from_file_location("offline_demo_under_test", DEMO)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, module)
+    spec.loader.exec_module(module)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # `import matplotlib` now fails
+    path = tmp_path / "timeline.png"
+    note = module.draw_timeline(path, demo.summary)
+    assert note is not None
+    assert "matplotlib" in note
+    png = path.read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert len(png) > 2000
