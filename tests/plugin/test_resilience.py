@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 import numpy as np
@@ -240,3 +241,88 @@ def test_reconnect_policy_backoff() -> None:
 def test_agent_class_is_used() -> None:
     assert issubclass(LookupAgent, Agent)
     assert AzureVoiceLiveConfig().tool_timeout == 30.0
+
+
+# -- a hostile server --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("frame", "reconnects"),
+    [
+        ("{not json", 0),  # the SDK raises a parse error; the loop carries on
+        ("[1, 2, 3]", 0),  # JSON that is not an object
+        ('{"no_type": true}', 0),
+        ('{"type": "totally.new.event", "x": 1}', 0),
+        ("", 1),  # the SDK treats an empty frame as a close: reconnect
+        (
+            '{"type": "x", "pad": "' + "a" * (5 * 1024 * 1024) + '"}',
+            1,
+        ),  # over the SDK's 4 MiB limit
+    ],
+)
+async def test_malformed_server_frames_neither_crash_nor_storm(
+    emu: VoiceLiveEmulator, frame: str, reconnects: int
+) -> None:
+    model = resilient(emu)
+    errors = listen(model, "error")
+    async with room_with(emu, Turn(reply="Before."), Turn(reply="After."), model=model) as room:
+        await asyncio.wait_for(room.session.reply(instructions="one"), timeout=20)
+        with contextlib.suppress(ConnectionError):  # the client may close mid-frame (too big)
+            await emu.connections[0].send_raw(frame)
+        if reconnects:
+            await emu.wait_for_connection(2)
+        await asyncio.wait_for(room.session.reply(instructions="two"), timeout=20)
+        assert ("assistant", "After.") in room.chat_items()
+    assert model.reconnects == reconnects
+    assert len(errors) <= 1  # at most the one "reconnecting" notice, never a storm
+
+
+async def test_no_secret_reaches_logs_reprs_errors_or_events(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A whole session at DEBUG: a rejected key, a tool error, a drop and a reconnect."""
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    key, token = "KEY-s3cr3t-0123456789", "TOKEN-s3cr3t-9876543210"
+
+    async def provider() -> str:
+        return token
+
+    seen: list[Any] = []
+    async with VoiceLiveEmulator(
+        api_key=key, token=token, tts="synthetic", speed=float("inf")
+    ) as emu:
+        wrong = AzureVoiceLive(endpoint=emu.endpoint, api_key=key[:-1] + "X")
+        with pytest.raises(VoiceLiveError) as refused:
+            await wrong.connect()
+        await wrong.aclose()
+        emu.scenario.add(
+            Turn(calls=[FunctionCall("lookup", {})], reply="Sorry."), Turn(reply="Back.")
+        )
+        for model in (
+            AzureVoiceLive(endpoint=emu.endpoint, api_key=key, reconnect=FAST),
+            AzureVoiceLive(endpoint=emu.endpoint, credential=provider, reconnect=FAST),
+        ):
+            for name in ("error", "session_reconnected", "realtime_model_function_executed"):
+                model.on(name, lambda data: seen.append(data))
+            async with room_with(emu, model=model, agent=LookupAgent()) as room:
+                if not emu.scenario.remaining:
+                    emu.scenario.add(Turn(reply="Again."))
+                await asyncio.wait_for(room.session.reply(instructions="go"), timeout=20)
+                await emu.last_connection.drop()
+                await room.wait_for(
+                    lambda m=model: bool(m.reconnects), timeout=20, what="reconnect"
+                )
+            texts = [
+                repr(model),
+                repr(vars(model)),
+                str(refused.value),
+                repr(refused.value),
+                caplog.text,
+            ]
+            texts += [repr(e) + str(e) for e in seen]
+            for text in texts:
+                assert key not in text
+                assert token not in text
+        assert [c.auth for c in emu.connections].count("bearer") >= 2  # the token really was used
