@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from _env import load_dotenv_here, missing_room_settings
 from videosdk.agents import (
     Agent,
     AgentSession,
@@ -74,20 +74,6 @@ class MeetingAssistant(Agent):
         return now.strftime("%H:%M on %A")
 
 
-def missing_settings(env: Mapping[str, str]) -> list[str]:
-    """What must be set before joining; checked up front so nothing half-starts."""
-    missing = []
-    if not env.get("VIDEOSDK_AUTH_TOKEN") and not (
-        env.get("VIDEOSDK_API_KEY") and env.get("VIDEOSDK_SECRET_KEY")
-    ):
-        missing.append("VIDEOSDK_AUTH_TOKEN (or VIDEOSDK_API_KEY and VIDEOSDK_SECRET_KEY)")
-    if not env.get("VIDEOSDK_ROOM_ID"):
-        missing.append("VIDEOSDK_ROOM_ID")
-    if not (env.get("AZURE_VOICE_LIVE_ENDPOINT") or env.get("AZURE_COGNITIVE_SERVICES_ENDPOINT")):
-        missing.append("AZURE_VOICE_LIVE_ENDPOINT")
-    return missing
-
-
 def build_model() -> AzureVoiceLive:
     """Endpoint, key and model come from the environment (see the module docstring)."""
     voice = os.environ.get("AZURE_VOICE_LIVE_VOICE")
@@ -109,20 +95,9 @@ def make_context() -> JobContext:
     )
 
 
-def load_dotenv_here() -> None:
-    """Read ``.env`` from the current directory (and up), if python-dotenv is installed."""
-    try:
-        from dotenv import find_dotenv, load_dotenv
-    except ImportError:
-        return
-    path = find_dotenv(usecwd=True)
-    if path:
-        load_dotenv(path)
-
-
 def main() -> int:
     load_dotenv_here()
-    missing = missing_settings(os.environ)
+    missing = missing_room_settings(os.environ)
     if missing:
         print(
             "error: missing setting(s): " + ", ".join(missing) + ". Set them in the "

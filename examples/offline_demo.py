@@ -56,6 +56,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from _env import load_dotenv_here
 from azure.core.exceptions import ClientAuthenticationError
 from videosdk.agents import Agent, Pipeline, function_tool
 
@@ -745,17 +746,6 @@ def write_outputs(call: Call, room: LocalRoom, out: Path) -> None:
 
 
 # -- entry point --------------------------------------------------------------------------
-
-
-def load_dotenv_here() -> None:
-    """Read ``.env`` from the current directory (and up), if python-dotenv is installed."""
-    try:
-        from dotenv import find_dotenv, load_dotenv
-    except ImportError:
-        return
-    path = find_dotenv(usecwd=True)
-    if path:
-        load_dotenv(path)
 
 
 def build_model(args: argparse.Namespace, endpoint: str, api_key: str | None) -> AzureVoiceLive:

@@ -33,9 +33,9 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Mapping
 from typing import Any
 
+from _env import load_dotenv_here, missing_room_settings
 from videosdk.agents import (
     Agent,
     AgentSession,
@@ -123,19 +123,6 @@ def make_context() -> JobContext:
     )
 
 
-def missing_settings(env: Mapping[str, str]) -> list[str]:
-    missing = []
-    if not env.get("VIDEOSDK_AUTH_TOKEN") and not (
-        env.get("VIDEOSDK_API_KEY") and env.get("VIDEOSDK_SECRET_KEY")
-    ):
-        missing.append("VIDEOSDK_AUTH_TOKEN (or VIDEOSDK_API_KEY and VIDEOSDK_SECRET_KEY)")
-    if not env.get("VIDEOSDK_ROOM_ID"):
-        missing.append("VIDEOSDK_ROOM_ID")
-    if not (env.get("AZURE_VOICE_LIVE_ENDPOINT") or env.get("AZURE_COGNITIVE_SERVICES_ENDPOINT")):
-        missing.append("AZURE_VOICE_LIVE_ENDPOINT")
-    return missing
-
-
 # -- offline: the same agent on an emulated 8 kHz leg -------------------------------------
 
 
@@ -211,17 +198,6 @@ async def offline() -> int:
     return 0
 
 
-def load_dotenv_here() -> None:
-    """Read ``.env`` from the current directory (and up), if python-dotenv is installed."""
-    try:
-        from dotenv import find_dotenv, load_dotenv
-    except ImportError:
-        return
-    path = find_dotenv(usecwd=True)
-    if path:
-        load_dotenv(path)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -239,7 +215,7 @@ def main() -> int:
             print(f"error: {e}", file=sys.stderr)
             return 1
     load_dotenv_here()
-    missing = missing_settings(os.environ)
+    missing = missing_room_settings(os.environ)
     if missing:
         print(
             "error: missing setting(s): " + ", ".join(missing) + ". Set them in the "

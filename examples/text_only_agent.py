@@ -24,6 +24,7 @@ import sys
 import time
 from typing import Any
 
+from _env import load_dotenv_here
 from azure.core.exceptions import ClientAuthenticationError
 from videosdk.agents import Agent, Pipeline
 
@@ -76,17 +77,6 @@ async def ask(model: AzureVoiceLive, questions: list[str]) -> int:
         audio = sum(1 for _, name, _ in room.events if name == "agent_speech_started")
         print(f"agent audio responses: {audio} (text only)")
     return 0
-
-
-def load_dotenv_here() -> None:
-    """Read ``.env`` from the current directory (and up), if python-dotenv is installed."""
-    try:
-        from dotenv import find_dotenv, load_dotenv
-    except ImportError:
-        return
-    path = find_dotenv(usecwd=True)
-    if path:
-        load_dotenv(path)
 
 
 async def run(args: argparse.Namespace) -> int:

@@ -186,6 +186,7 @@ def test_without_matplotlib_the_timeline_is_drawn_with_pillow(
     demo: DemoRun, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """CI installs ``.[dev]`` only; the picture must not depend on the ``demo`` extra."""
+    monkeypatch.syspath_prepend(str(DEMO.parent))  # as when run as a script
     spec = importlib.util.spec_from_file_location("offline_demo_under_test", DEMO)
     assert spec is not None
     assert spec.loader is not None

@@ -146,6 +146,7 @@ NEW_EXAMPLES = ("offline_demo.py", "meeting_agent.py", "telephony_agent.py", "te
 async def test_every_example_imports_without_running(tmp_path: Path) -> None:
     loader = (
         "import importlib.util, sys\n"
+        "sys.path.insert(0, sys.argv[1].rsplit('/', 1)[0])  # as when run as a script\n"
         "for i, path in enumerate(sys.argv[1:]):\n"
         "    spec = importlib.util.spec_from_file_location(f'example_{i}', path)\n"
         "    module = importlib.util.module_from_spec(spec)\n"
@@ -215,6 +216,7 @@ async def test_the_agents_ask_for_the_right_room(tmp_path: Path) -> None:
     """``make_context()`` builds the RoomOptions the worker joins with (nothing connects)."""
     probe = (
         "import importlib.util, sys, warnings\n"
+        "sys.path.insert(0, sys.argv[1].rsplit('/', 1)[0])  # as when run as a script\n"
         "warnings.simplefilter('ignore')\n"
         "for i, path in enumerate(sys.argv[1:]):\n"
         "    spec = importlib.util.spec_from_file_location(f'example_{i}', path)\n"
