@@ -1,0 +1,372 @@
+"""Sessions under load, for figures 6 (density) and 7 (memory).
+
+A density or soak run needs many calls (or one very long one) in one process,
+which ``LocalRoom`` cannot give: it is one room per process, records every
+output frame, and runs the emulator in the same event loop. So here each call
+is driven the way the framework drives a realtime model, minus the pieces that
+cost the same for every plugin:
+
+* the model gets the framework's real ``TeeCustomAudioStreamTrack`` (wired as
+  ``Pipeline._set_loop_and_audio_track`` does: loop, fade, ``enable_audio_input``,
+  and the last-byte callback that emits ``agent_speech_ended`` on the model);
+* a drain task calls ``track.recv()`` forever, as the WebRTC sender does;
+* a feeder task hands ``handle_audio_input`` one 20 ms frame of 48 kHz stereo
+  caller audio at a time, on the line's clock, as the meeting listener does;
+* every call runs in its own session scope (metrics collector and event bus),
+  like a multi-session worker;
+* the emulator runs in a separate process (``python -m
+  videosdk_plugins_azure.emulator``), so its CPU and memory are not counted.
+
+``time_scale`` > 1 runs a call faster than real time (the memory soak): the
+feeder, the emulator's pacing and the track's ``recv()`` clock all speed up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .common import (
+    FRAME_BYTES,
+    WIRE_RATE,
+    bench_agent,
+    line_noise,
+    make_model,
+    speech,
+    to_meeting,
+)
+
+QUESTION_CYCLE_SECONDS = 6.0
+"""Each simulated caller asks a question every 6 s and listens to the answer."""
+BARGE_EVERY = 3
+"""In the soak, every third turn the caller also talks over the answer."""
+MAX_LAG_FRAMES = 5
+"""How far (in 20 ms frames) a caller's line may fall behind before frames are dropped."""
+
+
+# -- processes -------------------------------------------------------------------------------
+
+
+def cpu_seconds(pid: int | None = None) -> float:
+    """User + system CPU seconds of a process (this one by default)."""
+    if pid is None:
+        t = os.times()
+        return t.user + t.system
+    try:
+        import psutil
+
+        c = psutil.Process(pid).cpu_times()
+        return float(c.user + c.system)
+    except ImportError:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks = os.sysconf("SC_CLK_TCK")
+        return (int(fields[11]) + int(fields[12])) / ticks
+
+
+def rss_bytes() -> int:
+    """This process's resident set size."""
+    try:
+        import psutil
+
+        return int(psutil.Process().memory_info().rss)
+    except ImportError:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+        return pages * os.sysconf("SC_PAGE_SIZE")
+
+
+def system_busy() -> tuple[float, float]:
+    """Machine-wide (busy, total) CPU seconds summed over all cores, from /proc/stat."""
+    try:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return 0.0, 0.0
+    ticks = os.sysconf("SC_CLK_TCK")
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    total = sum(fields[:8])
+    return (total - idle) / ticks, total / ticks
+
+
+_RUNNING: set[asyncio.subprocess.Process] = set()
+
+
+def kill_leftover_emulators() -> None:
+    """Kill any emulator this process started and did not stop (e.g. after a crash)."""
+    for proc in list(_RUNNING):
+        if proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+        _RUNNING.discard(proc)
+
+
+class EmulatorProcess:
+    """``python -m videosdk_plugins_azure.emulator`` in its own process, on loopback."""
+
+    def __init__(self, speed: float, chunk_ms: int = 100) -> None:
+        self.speed = speed
+        self.chunk_ms = chunk_ms
+        self.endpoint = ""
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def __aenter__(self) -> EmulatorProcess:
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "videosdk_plugins_azure.emulator",
+            "--port",
+            "0",
+            "--speed",
+            f"{self.speed:g}",
+            "--chunk-ms",
+            str(self.chunk_ms),
+            "--tts",
+            "synthetic",
+            "--log-level",
+            "ERROR",
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        _RUNNING.add(self.proc)
+        assert self.proc.stdout is not None
+        try:
+            line = (await asyncio.wait_for(self.proc.stdout.readline(), 60)).decode()
+        except TimeoutError:
+            line = ""
+        if not line.startswith("ready "):
+            await self.stop()
+            raise RuntimeError(f"the emulator did not start: {line!r}")
+        self.endpoint = line.split()[1]
+        return self
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    async def stop(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None or proc.returncode is not None:
+            return
+        try:
+            proc.terminate()
+            await asyncio.wait_for(proc.wait(), 10)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+        finally:
+            _RUNNING.discard(proc)
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+
+# -- the caller -----------------------------------------------------------------------------
+
+
+def caller_cycle(barge: bool = False) -> list[bytes]:
+    """One question cycle of meeting audio as 20 ms frames.
+
+    The question (about 2 s of speech-like audio), then line noise; with
+    ``barge`` the caller also speaks 1.6 s later, over the answer.
+    """
+    n = round(QUESTION_CYCLE_SECONDS * WIRE_RATE)
+    out = line_noise(n, -60.0, seed=11)
+    question = speech("what is the weather like in paris", WIRE_RATE)
+    out[: question.size] = question
+    if barge:
+        interjection = speech("no wait", WIRE_RATE)
+        start = question.size + round(1.6 * WIRE_RATE)
+        out[start : start + interjection.size] = interjection
+    pcm = to_meeting(out)
+    return [pcm[i : i + FRAME_BYTES] for i in range(0, len(pcm), FRAME_BYTES)]
+
+
+class Caller:
+    """A script of frames, looped: plain cycles, with a barge-in every ``barge_every``."""
+
+    def __init__(self, barge_every: int | None) -> None:
+        plain = caller_cycle()
+        if barge_every:
+            self.frames = plain * (barge_every - 1) + caller_cycle(barge=True)
+        else:
+            self.frames = plain
+
+
+# -- one driven call ----------------------------------------------------------------------------
+
+
+def scaled_clock(scale: float) -> Callable[[], float]:
+    """A ``time.time`` replacement that runs ``scale`` times faster from now on."""
+    origin_real = time.time()
+
+    def now() -> float:
+        return origin_real + (time.time() - origin_real) * scale
+
+    return now
+
+
+class DrivenSession:
+    """One call: a model, the framework's output track, a feeder and a drain."""
+
+    def __init__(
+        self, kind: str, endpoint: str, caller: Caller, offset: int, time_scale: float = 1.0
+    ) -> None:
+        self.kind = kind
+        self.endpoint = endpoint
+        self.caller = caller
+        self.offset = offset
+        self.scale = time_scale
+        self.model: Any = None
+        self.track: Any = None
+        self.frames_in = 0
+        self.frames_late = 0
+        self.backlog_max = 0
+        self.voiced_frames = 0
+        self.frames_out = 0
+        self.errors = 0
+        self._context = contextvars.copy_context()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._scope: Any = None
+
+    async def start(self) -> None:
+        """Enter a session scope, connect, and start feeding and draining."""
+        from videosdk.agents.job import _enter_session_scope
+
+        self._scope = self._context.run(_enter_session_scope)
+        loop = asyncio.get_running_loop()
+        await loop.create_task(self._connect(), context=self._context)
+        self._tasks = [
+            loop.create_task(self._feed(), context=self._context),
+            loop.create_task(self._drain(), context=self._context),
+        ]
+
+    async def _connect(self) -> None:
+        from videosdk.agents.room.output_stream import TeeCustomAudioStreamTrack
+
+        loop = asyncio.get_running_loop()
+        model = make_model(self.kind, self.endpoint)
+        model.set_agent(bench_agent())
+        track = TeeCustomAudioStreamTrack(loop=loop, sinks=[], pipeline=None)
+        model.loop = loop
+        model.audio_track = track
+        track.interrupt_fade_duration = 0.4  # InterruptConfig's default
+        track.enable_audio_input()
+
+        async def on_last_byte() -> None:
+            model.emit("agent_speech_ended", {})
+
+        track.on_last_audio_byte(on_last_byte)
+        model.on("error", self._count_error)
+        self.model, self.track = model, track
+        await model.connect()
+
+    def _count_error(self, *args: Any) -> None:
+        self.errors += 1
+
+    async def _feed(self) -> None:
+        """One frame per 20 ms of line time, handed over like the meeting listener does.
+
+        Frames owed after a stall are sent at once, up to ``MAX_LAG_FRAMES``; beyond
+        that the line re-anchors and the rest is counted in ``frames_late``, as a
+        jitter buffer drops what is too late to play. Without the bound an
+        overloaded process would spiral: the longer a stall, the bigger the next burst.
+        """
+        loop = asyncio.get_running_loop()
+        frames = self.caller.frames
+        period = 0.02 / self.scale
+        min_sleep = 0.0 if self.scale <= 1 else 0.01
+        max_lag = MAX_LAG_FRAMES * max(1.0, self.scale)
+        start = loop.time()
+        k = self.offset
+        sent = 0
+        while True:
+            due = int((loop.time() - start) / period) + 1
+            if due - sent > max_lag:
+                late = due - sent - int(max_lag)
+                self.frames_late += late
+                sent += late
+                k += late
+            self.backlog_max = max(self.backlog_max, due - sent)
+            while sent < due:
+                await self.model.handle_audio_input(frames[k % len(frames)])
+                k += 1
+                sent += 1
+                self.frames_in += 1
+            await asyncio.sleep(max(min_sleep, start + sent * period - loop.time()))
+
+    async def _drain(self) -> None:
+        from videosdk.agents.room.output_stream import MediaStreamError
+
+        track = self.track
+        while True:
+            try:
+                frame = await track.recv()
+            except MediaStreamError:
+                return
+            if frame is None:
+                await asyncio.sleep(0.02 / self.scale)
+                continue
+            self.frames_out += 1
+            if np.any(frame.to_ndarray()):
+                self.voiced_frames += 1
+
+    @property
+    def alive(self) -> bool:
+        return (
+            self.model is not None
+            and all(not t.done() for t in self._tasks)
+            and not getattr(self.model, "_lost", False)
+            and not getattr(self.model, "_closing", False)
+        )
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(BaseException):
+                await task
+        if self.model is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.model.aclose(), 10)
+        if self.track is not None:
+            with contextlib.suppress(Exception):
+                await self.track.cleanup()
+
+
+async def start_sessions(
+    kind: str,
+    endpoint: str,
+    caller: Caller,
+    count: int,
+    first_index: int,
+    time_scale: float = 1.0,
+    batch: int = 10,
+) -> list[DrivenSession]:
+    """``count`` new calls, connected ``batch`` at a time, spread over the caller's cycle."""
+    spread = len(caller.frames)
+    sessions = []
+    for i in range(count):
+        offset = ((first_index + i) * 7919) % spread  # deterministic, evenly scattered
+        sessions.append(DrivenSession(kind, endpoint, caller, offset, time_scale))
+    for i in range(0, count, batch):
+        await asyncio.gather(*(s.start() for s in sessions[i : i + batch]))
+    return sessions
+
+
+async def loop_lag(samples: list[float], period: float = 0.01) -> None:
+    """A 10 ms ticker: how late each tick wakes up is the event loop's lag (seconds)."""
+    loop = asyncio.get_running_loop()
+    due = loop.time() + period
+    while True:
+        await asyncio.sleep(max(0.0, due - loop.time()))
+        now = loop.time()
+        samples.append(max(0.0, now - due))
+        due = now + period
