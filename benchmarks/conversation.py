@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import bisect
+import itertools
 import math
 from typing import Any
 
@@ -55,15 +56,27 @@ TRUNCATE_TOLERANCE_MS = 40.0
 TTFA_REPLY = "Sure, one moment."
 
 
-def _emulator(speed: float, chunk_ms: int, reply: str, keep_audio: bool = False) -> Any:
+def _emulator(
+    speed: float, chunk_ms: int, reply: str, keep_audio: bool = False, numbered: bool = False
+) -> Any:
+    """The in-process emulator answering every turn with ``reply``.
+
+    ``numbered`` starts each answer with its own number, so every answer sounds
+    different and can be told apart in the speaker's output.
+    """
     from videosdk_plugins_azure.emulator import Scenario, VoiceLiveEmulator
+
+    answers = itertools.count(1)
+
+    def answer(ctx: Any) -> str:
+        return f"Answer {next(answers)}. {reply}" if numbered else reply
 
     emu = VoiceLiveEmulator(
         api_key=KEY,
         speed=speed,
         chunk_ms=chunk_ms,
         tts="synthetic",
-        scenario=Scenario(default_reply=lambda ctx: reply),
+        scenario=Scenario(default_reply=answer),
         record_audio=keep_audio,
     )
     emu.faults.model_latency = 0.0
@@ -274,13 +287,10 @@ def _flush_of(interrupts: list[Interrupt], t0: float, fade: int) -> Interrupt | 
 
 async def barge_in(kind: str, count: int) -> dict[str, Any]:
     """Figure 5 for one plugin: ``count`` consecutive barge-ins in one session."""
-    from videosdk_plugins_azure.emulator import synthesize
-
-    await synthesize(LONG_REPLY, OUTPUT_RATE, engine="synthetic")
     question, barge = speech(QUESTION, OUTPUT_RATE), speech(BARGE, OUTPUT_RATE)
     clock, probe = ServerClock(keep_audio=True), TrackProbe()
     with clock.installed(), probe.installed():
-        async with _emulator(math.inf, 100, LONG_REPLY) as emu:
+        async with _emulator(math.inf, 100, LONG_REPLY, numbered=True) as emu:
             model = make_model(kind, emu.endpoint)
             async with _room(model) as room:
                 await room.play(question, rate=OUTPUT_RATE)

@@ -568,7 +568,9 @@ def _details(f: dict[str, Any], meta: dict[str, Any]) -> list[str]:
                 r = rows_[i] if i < len(rows_) else {}
                 flush = _num(r.get("flush_ms"), 2) if r.get("flushed") else "not flushed"
                 heard = _num(r.get("heard_ms"), 0)
-                if r.get("still_playing_at_end"):
+                if r.get("heard_ms") is None:
+                    heard = "not played before the run ended"
+                elif r.get("still_playing_at_end"):
                     heard = f"≥ {heard} (still playing)"
                 cut = _num(r.get("audio_end_ms"), 0) if r.get("truncate_sent") else "none"
                 cells.append(f"{_num(r.get('queued_before_ms'), 0)} · {flush} · {heard} · {cut}")
