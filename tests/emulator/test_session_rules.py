@@ -33,6 +33,11 @@ def update(patch: Any, current: dict[str, Any] | None = None, **kw: Any) -> dict
     return apply_session_update(BASE if current is None else current, patch, **kw)
 
 
+def merge(patch: Any, current: dict[str, Any] | None = None, **kw: Any) -> dict[str, Any]:
+    """:func:`update` under OpenAI-style merge semantics (Voice Live replaces)."""
+    return update(patch, current, semantics="merge", **kw)
+
+
 # -- default_session ------------------------------------------------------------------------
 
 
@@ -609,7 +614,7 @@ def test_rejected_update(patch: Any, code: str, param: str) -> None:
     assert_rejected(lambda: update(patch), code, param)
 
 
-# -- session.update: merge semantics -----------------------------------------------------------
+# -- session.update: merge semantics (asked for; replace is the default) ---------------------
 
 
 @pytest.mark.parametrize(
@@ -630,7 +635,7 @@ def test_null_clears_nullable_key(key: str) -> None:
 
 def test_only_present_keys_change_and_current_is_not_mutated() -> None:
     before = copy.deepcopy(BASE)
-    merged = update({"instructions": "hi"})
+    merged = merge({"instructions": "hi"})
     assert merged["instructions"] == "hi"
     assert {k: v for k, v in merged.items() if k != "instructions"} == {
         k: v for k, v in BASE.items() if k != "instructions"
@@ -701,16 +706,16 @@ def test_input_format_frozen_after_audio(patch: dict[str, Any], param: str) -> N
 
 
 def test_sampling_rate_checked_on_merged_session() -> None:
-    g711 = update({"input_audio_format": "g711_alaw"})
+    g711 = merge({"input_audio_format": "g711_alaw"})
     assert g711["input_audio_sampling_rate"] == 8000
     assert_rejected(
-        lambda: update({"input_audio_sampling_rate": 16000}, g711),
+        lambda: merge({"input_audio_sampling_rate": 16000}, g711),
         "invalid_value",
         "session.input_audio_sampling_rate",
     )
-    both = update({"input_audio_format": "pcm16", "input_audio_sampling_rate": 16000}, g711)
+    both = merge({"input_audio_format": "pcm16", "input_audio_sampling_rate": 16000}, g711)
     assert (both["input_audio_format"], both["input_audio_sampling_rate"]) == ("pcm16", 16000)
-    assert update({"input_audio_format": "pcm16"}, g711)["input_audio_sampling_rate"] == 24000
+    assert merge({"input_audio_format": "pcm16"}, g711)["input_audio_sampling_rate"] == 24000
 
 
 @pytest.mark.parametrize(
