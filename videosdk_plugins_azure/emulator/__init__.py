@@ -4,25 +4,35 @@ It speaks the Voice Live WebSocket protocol as the service does (see
 ``voicelive-protocol.md``), so the real ``azure-ai-voicelive`` SDK and this plugin
 talk to it unchanged. What the assistant says is scripted with a
 :class:`Scenario`; failures are injected with :class:`Faults`; every client event is
-recorded per :class:`EmulatorConnection` for assertions.
+recorded per :class:`EmulatorConnection` for assertions, which is also where a test
+acts on a live connection (:meth:`~EmulatorConnection.send_event`,
+:meth:`~EmulatorConnection.send_raw`, :meth:`~EmulatorConnection.drop`,
+:meth:`~EmulatorConnection.close`, :meth:`~EmulatorConnection.expire`).
 
 Run it standalone with ``python -m videosdk_plugins_azure.emulator``.
 """
 
+from ._context import EmulatorSettings
 from ._faults import FaultRule, Faults
-from ._record import EmulatorConnection
+from ._record import ConnectionControls, ConnectionStats, EmulatorConnection
 from ._scenario import FunctionCall, McpCall, ReplyContext, Scenario, Turn, echo_reply
 from ._server import VoiceLiveEmulator
 from ._speech import synthesize
+from ._turns import PendingTurn, ToolTurnRegistry
 
 __all__ = [
+    "ConnectionControls",
+    "ConnectionStats",
     "EmulatorConnection",
+    "EmulatorSettings",
     "FaultRule",
     "Faults",
     "FunctionCall",
     "McpCall",
+    "PendingTurn",
     "ReplyContext",
     "Scenario",
+    "ToolTurnRegistry",
     "Turn",
     "VoiceLiveEmulator",
     "echo_reply",

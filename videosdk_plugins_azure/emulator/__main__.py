@@ -1,8 +1,13 @@
 """``python -m videosdk_plugins_azure.emulator``: serve a local Voice Live endpoint.
 
-Prints exactly one line, ``ready ws://HOST:PORT``, on stdout once it listens (so a
-parent process can read the port when ``--port 0`` picked one), logs to stderr,
-and serves until SIGINT or SIGTERM.
+Prints exactly one line, ``ready ws://HOST:PORT`` (``ready https://HOST:PORT`` with
+``--tls-cert``), on stdout once it listens (so a parent process can read the port
+when ``--port 0`` picked one), logs to stderr, and serves until SIGINT or SIGTERM.
+
+It serves the service's rules by default, for any Voice Live client pointed at it:
+replacing ``session.update`` and a model that takes ``--model-latency`` seconds to
+answer. ``--session-semantics merge`` serves OpenAI-style clients that send partial
+updates; ``--model-latency 0`` answers at once.
 """
 
 from __future__ import annotations
@@ -15,11 +20,16 @@ import os
 import signal
 import sys
 
+from ..protocol.session import DEFAULT_SESSION_SEMANTICS, SESSION_SEMANTICS
+from ._latency import DEFAULT_LATENCY_JITTER, DEFAULT_MODEL_LATENCY, DEFAULT_SEED
 from ._scenario import Scenario
 from ._server import VoiceLiveEmulator
 
+__all__ = ["build_emulator", "main", "parser"]
 
-def _parser() -> argparse.ArgumentParser:
+
+def parser() -> argparse.ArgumentParser:
+    """The command line, for ``--help`` and for tests that build an emulator from flags."""
     p = argparse.ArgumentParser(
         prog="python -m videosdk_plugins_azure.emulator",
         description="Serve a local Azure Voice Live emulator over WebSocket.",
@@ -41,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--chunk-ms", type=int, default=100, help="milliseconds of audio per delta")
     p.add_argument("--tts", choices=["auto", "espeak", "synthetic"], default="auto")
     p.add_argument("--scenario", help='a JSON file: {"turns": [{"user", "reply", "calls"}]}')
+    _add_service_rules(p)
+    p.add_argument("--tls-cert", metavar="PATH", help="PEM certificate: serve wss:// (TLS)")
+    p.add_argument("--tls-key", metavar="PATH", help="PEM private key of --tls-cert")
     p.add_argument(
         "--allow-remote",
         action="store_true",
@@ -50,8 +63,38 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-async def _serve(args: argparse.Namespace) -> None:
-    emulator = VoiceLiveEmulator(
+def _add_service_rules(p: argparse.ArgumentParser) -> None:
+    """The flags that choose how closely the emulator follows the service (§9)."""
+    p.add_argument(
+        "--session-semantics",
+        choices=sorted(SESSION_SEMANTICS),
+        default=DEFAULT_SESSION_SEMANTICS,
+        help="replace: each session.update is the whole session (Voice Live, the default); "
+        "merge: only the keys sent change (OpenAI Realtime clients)",
+    )
+    p.add_argument(
+        "--model-latency",
+        type=float,
+        default=DEFAULT_MODEL_LATENCY,
+        metavar="SECONDS",
+        help=f"wall-clock think time before a response's first output, whatever --speed "
+        f"is (default {DEFAULT_MODEL_LATENCY}); 0 answers at once",
+    )
+    p.add_argument(
+        "--latency-jitter",
+        type=float,
+        default=DEFAULT_LATENCY_JITTER,
+        metavar="SECONDS",
+        help=f"each latency is --model-latency +/- up to this (default {DEFAULT_LATENCY_JITTER})",
+    )
+    p.add_argument(
+        "--seed", type=int, default=DEFAULT_SEED, help="seeds the latency jitter (reproducible)"
+    )
+
+
+def build_emulator(args: argparse.Namespace) -> VoiceLiveEmulator:
+    """The emulator the parsed command line describes (not started)."""
+    return VoiceLiveEmulator(
         host=args.host,
         port=args.port,
         api_key=args.api_key,
@@ -61,7 +104,17 @@ async def _serve(args: argparse.Namespace) -> None:
         chunk_ms=args.chunk_ms,
         tts=args.tts,
         allow_remote=args.allow_remote,
+        session_semantics=args.session_semantics,
+        model_latency=args.model_latency,
+        latency_jitter=args.latency_jitter,
+        seed=args.seed,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
     )
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    emulator = build_emulator(args)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -72,7 +125,7 @@ async def _serve(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = parser().parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr)
     try:
         asyncio.run(_serve(args))

@@ -7,6 +7,8 @@ the bookkeeping the service relies on: insertion order for ``previous_item_id``,
 call ids linking tool outputs to tool calls, and how much assistant audio exists so
 ``conversation.item.truncate`` can be checked and applied.
 
+Item *shapes* are checked by :mod:`._items` (``validate_item`` and ``user_text``
+are re-exported here); this module adds the rules that need the conversation.
 Stored items are plain dicts exactly as they go on the wire. The dicts returned by
 :meth:`Conversation.create`, :meth:`Conversation.add` and :meth:`Conversation.get`
 are the live stored objects, so a response runner can stream content into an
@@ -15,157 +17,22 @@ assistant item in place; copy one before holding on to it as a snapshot.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from ..protocol.text import cut_text
 from ._errors import ProtocolError
-from ._validate import (
-    Check,
-    Shape,
-    boolean,
-    fail,
-    integer,
-    is_int,
-    list_of,
-    non_empty_string,
-    one_of,
-    string,
-    tagged,
-)
+from ._items import AUDIO_PART_TYPES, user_text, validate_item
+from ._validate import fail, integer, is_int
+
+__all__ = ["ROOT", "Conversation", "user_text", "validate_item"]
 
 ROOT = "root"
 """``previous_item_id`` value that inserts at the start of the conversation."""
 
-ITEM_STATUSES = frozenset({"completed", "incomplete"})
-IMAGE_DETAILS = frozenset({"auto", "low", "high"})
-TEXT_PART_TYPES = frozenset({"text", "input_text", "output_text"})
-AUDIO_PART_TYPES = frozenset({"audio", "input_audio"})
-
-
-def _base64(value: Any, param: str) -> str:
-    text = string(value, param)
-    try:
-        base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        fail(param, f"'{param}' must be base64-encoded audio.")
-    return text
-
-
-def _needs_audio_or_transcript(part: dict[str, Any], param: str) -> None:
-    if "audio" not in part and "transcript" not in part:
-        fail(
-            f"{param}.audio",
-            f"Missing required parameter: '{param}.audio' (or '{param}.transcript').",
-            "missing_required_parameter",
-        )
-
-
-_TEXT_PART = Shape({"text": string}, frozenset({"text"}))
-_USER_PARTS: dict[str, Check] = {
-    "input_text": _TEXT_PART,
-    "input_audio": Shape({"audio": _base64, "transcript": string}, post=_needs_audio_or_transcript),
-    "input_image": Shape(
-        {"image_url": non_empty_string, "detail": one_of(IMAGE_DETAILS)}, frozenset({"image_url"})
-    ),
-}
-_ASSISTANT_PARTS: dict[str, Check] = {
-    "text": _TEXT_PART,
-    "output_text": _TEXT_PART,
-    "audio": Shape({"audio": _base64, "transcript": string}),
-}
-_SYSTEM_PARTS: dict[str, Check] = {"input_text": _TEXT_PART}
-
-_COMMON: dict[str, Check] = {
-    "id": non_empty_string,
-    "object": one_of({"realtime.item"}),
-    "status": one_of(ITEM_STATUSES),
-}
-
-
-def _message(parts: Mapping[str, Check]) -> Shape:
-    return Shape(
-        {**_COMMON, "content": list_of(tagged(parts), non_empty=True)}, frozenset({"content"})
-    )
-
-
-_ITEM: Check = tagged(
-    {
-        "message": tagged(
-            {
-                "user": _message(_USER_PARTS),
-                "assistant": _message(_ASSISTANT_PARTS),
-                "system": _message(_SYSTEM_PARTS),
-            },
-            tag="role",
-        ),
-        "function_call": Shape(
-            {**_COMMON, "name": non_empty_string, "call_id": non_empty_string, "arguments": string},
-            frozenset({"name", "call_id", "arguments"}),
-        ),
-        "function_call_output": Shape(
-            {**_COMMON, "call_id": non_empty_string, "output": string},
-            frozenset({"call_id", "output"}),
-        ),
-        "mcp_approval_response": Shape(
-            {
-                **_COMMON,
-                "approval_request_id": non_empty_string,
-                "approve": boolean,
-                "reason": string,
-            },
-            frozenset({"approval_request_id", "approve"}),
-        ),
-    }
-)
-
-
-def validate_item(item: Any, param: str = "item") -> dict[str, Any]:
-    """Check the *shape* of a client item and return a normalised copy.
-
-    Shape only: rules that depend on the conversation (call ids, approval
-    requests, id clashes) live in :meth:`Conversation.create`. ``response.create``
-    reuses this for ``input_items`` and ``pre_generated_assistant_message``,
-    which never join the conversation.
-    """
-    result: dict[str, Any] = _ITEM(item, param)
-    return result
-
-
-def user_text(item: Mapping[str, Any]) -> str:
-    """Everything a message "says": its text parts and audio transcripts, space-joined.
-
-    Lets the server echo or answer a user turn without caring whether it arrived
-    as text or as transcribed audio.
-    """
-    pieces: list[str] = []
-    for part in item.get("content") or ():
-        if not isinstance(part, Mapping):
-            continue
-        kind = part.get("type")
-        text = part.get("text") if kind in TEXT_PART_TYPES else part.get("transcript")
-        if kind in TEXT_PART_TYPES | AUDIO_PART_TYPES and isinstance(text, str) and text.strip():
-            pieces.append(text.strip())
-    return " ".join(pieces)
-
 
 def _not_found(item_id: object, param: str = "item_id") -> ProtocolError:
     return ProtocolError("item_not_found", f"Item with id {item_id!r} not found.", param=param)
-
-
-def _cut_transcript(transcript: str, kept_ms: float, total_ms: float) -> str:
-    """Keep the share of ``transcript`` that was heard, ending on a whole word."""
-    if total_ms <= 0:
-        return ""
-    keep = round(len(transcript) * min(kept_ms / total_ms, 1.0))
-    if keep >= len(transcript):
-        return transcript.strip()
-    head = transcript[:keep]
-    if not transcript[keep].isspace():
-        boundary = max(head.rfind(" "), head.rfind("\n"), head.rfind("\t"))
-        head = head[:boundary] if boundary >= 0 else ""
-    return head.strip()
 
 
 class Conversation:
@@ -367,7 +234,7 @@ class Conversation:
             )
         transcript = part.get("transcript")
         if isinstance(transcript, str):
-            part["transcript"] = _cut_transcript(transcript, audio_end_ms, total)
+            part["transcript"] = cut_text(transcript, audio_end_ms, total) if total > 0 else ""
         self._audio_ms[item_id] = float(audio_end_ms)
 
     # -- internals -------------------------------------------------------------------

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+__all__ = ["ProtocolError"]
+
 
 class ProtocolError(Exception):
     """A client request the service would reject with an ``error`` event."""

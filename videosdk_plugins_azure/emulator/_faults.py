@@ -4,6 +4,8 @@ Reconnect logic is only as good as the failures it was tested against, so the
 emulator can reproduce each of them on demand: a socket that vanishes (no close
 frame, the client sees 1006), a close with a chosen code, the service's
 ``session_expired`` sequence, a slow handshake, a slow model and rejected auth.
+The model's ordinary think time is a setting of the emulator (``model_latency``,
+see :mod:`._latency`); the fault here overrides it.
 
 Rules are consumed: ``times=1`` (the default) fires once in the emulator's
 lifetime, so a test can drop the first connection and let the reconnect succeed.
@@ -15,6 +17,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from ..protocol.events import ClientEvent, ServerEvent, wire_type
+
+__all__ = ["PHASES", "FaultAction", "FaultRule", "Faults", "Phase"]
 
 FaultAction = Literal["drop", "close"]
 Phase = Literal["session_update", "user_speech", "response_audio", "tool_call", "between_turns"]
@@ -40,12 +46,14 @@ def _answered(event: Mapping[str, Any]) -> bool:
     return response.get("status") == "completed" and not waiting
 
 
+_RESPONSE_DONE = wire_type(ServerEvent.RESPONSE_DONE)
+
 PHASES: dict[str, dict[str, Any]] = {
-    "session_update": {"on_client": "session.update"},
-    "user_speech": {"after_server": "input_audio_buffer.speech_started"},
-    "response_audio": {"after_server": "response.audio.delta"},
-    "tool_call": {"after_server": "response.done", "where": _calls_tools},
-    "between_turns": {"after_server": "response.done", "where": _answered},
+    "session_update": {"on_client": wire_type(ClientEvent.SESSION_UPDATE)},
+    "user_speech": {"after_server": wire_type(ServerEvent.INPUT_AUDIO_BUFFER_SPEECH_STARTED)},
+    "response_audio": {"after_server": wire_type(ServerEvent.RESPONSE_AUDIO_DELTA)},
+    "tool_call": {"after_server": _RESPONSE_DONE, "where": _calls_tools},
+    "between_turns": {"after_server": _RESPONSE_DONE, "where": _answered},
 }
 """The phases of a call a test can break, as triggers.
 
@@ -113,8 +121,10 @@ class Faults:
 
     handshake_delay: float = 0.0
     """Seconds to wait before answering the WebSocket upgrade."""
-    model_latency: float = 0.0
-    """Seconds between ``response.created`` and the first output delta."""
+    model_latency: float | None = None
+    """While set, every response waits exactly this many seconds (no jitter) between
+    ``response.created`` and its first output, instead of the emulator's own
+    ``model_latency``: a slow model, or with ``0`` an instant one, on demand."""
     reject_auth_status: int | None = None
     """Answer every handshake with this HTTP status (401 or 403) while set."""
     reject_auth_times: int | None = None
@@ -175,7 +185,7 @@ class Faults:
 
     def clear(self) -> None:
         self.handshake_delay = 0.0
-        self.model_latency = 0.0
+        self.model_latency = None
         self.reject_auth_status = None
         self.reject_auth_times = None
         self.expire_after = None

@@ -5,18 +5,40 @@ the emulator plays the MCP server too: it lists a server's tools when the sessio
 first names it (from the :class:`~._scenario.Scenario`'s tool lists) and returns
 the scripted ``output``/``error`` of each :class:`~._scenario.McpCall`.
 
-The rules here are pure decisions on session data; :mod:`._connection` keeps the
-per-connection state and :mod:`._responses` streams the events.
+The rules here are pure decisions on session data; :mod:`._state` and
+:mod:`._planner` keep the per-connection state and :mod:`._responses` streams the
+events.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableSet, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
+from ..protocol.events import ServerEvent, event
 from ._scenario import McpCall
+from ._wire import item_created
+
+if TYPE_CHECKING:
+    from ._conversation import Conversation
+
+__all__ = [
+    "FAILING_HOST",
+    "TOOL_NOT_ALLOWED",
+    "UNKNOWN_SERVER",
+    "McpProgress",
+    "McpStep",
+    "StepKind",
+    "approved_steps",
+    "first_steps",
+    "list_new_servers",
+    "listing_fails",
+    "mcp_servers",
+    "needs_approval",
+    "visible_tools",
+]
 
 FAILING_HOST = "fail.invalid"
 """A ``server_url`` on this host fails its tool listing: a documented test hook.
@@ -54,6 +76,35 @@ def visible_tools(
     """The tools the model may see: ``allowed_tools`` filters the server's list."""
     allowed = server.get("allowed_tools")
     return [dict(tool) for tool in tools if allowed is None or tool.get("name") in allowed]
+
+
+def list_new_servers(
+    tools: Any,
+    listed: MutableSet[str],
+    conversation: Conversation,
+    scripted_tools: Callable[[str], Iterable[Mapping[str, Any]]],
+) -> Iterator[dict[str, Any]]:
+    """The listing events of each MCP server in ``tools`` not in ``listed`` yet.
+
+    The service connects to a server when the session first names it; the
+    listing is a conversation item, so it also takes part in
+    ``previous_item_id``. A failed listing still creates its (empty) item.
+    ``listed`` is the connection's set, updated as the servers are listed.
+    """
+    for label, server in mcp_servers(tools).items():
+        if label in listed:
+            continue
+        listed.add(label)
+        item_id = conversation.new_id("item")
+        yield event(ServerEvent.MCP_LIST_TOOLS_IN_PROGRESS, item_id=item_id)
+        failed = listing_fails(server)
+        found = [] if failed else visible_tools(server, scripted_tools(label))
+        item, previous = conversation.add(
+            {"id": item_id, "type": "mcp_list_tools", "server_label": label, "tools": found}
+        )
+        yield item_created(item, previous)
+        done = ServerEvent.MCP_LIST_TOOLS_FAILED if failed else ServerEvent.MCP_LIST_TOOLS_COMPLETED
+        yield event(done, item_id=item_id)
 
 
 def needs_approval(server: Mapping[str, Any], name: str) -> bool:

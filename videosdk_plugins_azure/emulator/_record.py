@@ -4,18 +4,36 @@ Tests assert on what the client really sent, so every client event is recorded a
 parsed JSON. Audio payloads are replaced by their decoded size unless the
 emulator was told to keep them: an hour-long soak would otherwise keep hundreds of
 megabytes of base64.
+
+The record is also how a test acts on a live connection (send a frame the service
+never would, drop the socket, close with a code). Those controls work through
+:class:`ConnectionControls`, which the server's socket handler implements and
+attaches when the socket opens, so the record stays usable after the socket is
+gone and never holds the socket itself.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Literal
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from ..protocol.events import AUDIO_PAYLOAD_FIELDS
+from ._delegate import Delegated
+
+__all__ = [
+    "ConnectionControls",
+    "ConnectionStats",
+    "EmulatorConnection",
+    "Source",
+    "redact_headers",
+    "slim",
+]
 
 Source = Literal["client", "server"]
 
 _REDACTED_HEADERS = frozenset({"api-key", "authorization", "ocp-apim-subscription-key"})
-_AUDIO_FIELDS = {"input_audio_buffer.append": "audio", "response.audio.delta": "delta"}
 
 
 def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
@@ -26,14 +44,67 @@ def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
 def slim(event: Mapping[str, Any], *, keep_audio: bool) -> dict[str, Any]:
     """A copy of ``event`` fit for the record (audio replaced by its size)."""
     copy = dict(event)
-    field = _AUDIO_FIELDS.get(str(copy.get("type")))
+    kind = copy.get("type")
+    field = AUDIO_PAYLOAD_FIELDS.get(kind) if isinstance(kind, str) else None
     if field and not keep_audio and isinstance(copy.get(field), str):
         copy[field] = f"<{len(copy[field]) * 3 // 4} bytes>"
     return copy
 
 
+@dataclass
+class ConnectionStats:
+    """What the server reports about a connection while serving it.
+
+    A plain object the server state writes and the record reads, so the state
+    can keep these numbers current without knowing the record (or asyncio).
+    """
+
+    session: dict[str, Any] = field(default_factory=dict)
+    """The effective session, as last reported to the client."""
+    input_audio_bytes: int = 0
+    """Decoded bytes of input audio the client appended."""
+    output_audio_bytes: int = 0
+    """Decoded bytes of assistant audio sent."""
+
+
+class ConnectionControls(Protocol):
+    """What can be done to a live connection from outside the protocol.
+
+    The emulator's socket handler implements it; :meth:`EmulatorConnection.attach`
+    connects one to a record. Each method acts on the socket at once, bypassing
+    the session's own logic.
+    """
+
+    async def send_event(self, event: dict[str, Any]) -> None:
+        """Send a server event, adding an ``event_id`` when it has none."""
+
+    async def send_raw(self, data: str | bytes) -> None:
+        """Send one frame exactly as given."""
+
+    async def drop(self) -> None:
+        """Abort the TCP connection: no close frame."""
+
+    async def close(self, code: int) -> None:
+        """Close the WebSocket with ``code``."""
+
+    async def expire(self) -> None:
+        """End the session as the service's duration cap does."""
+
+
 class EmulatorConnection:
-    """One client connection: its handshake, its recorded events, and fault controls."""
+    """One client connection: its handshake, its recorded events, and its controls.
+
+    Everything here stays readable after the connection closed; the controls
+    (:meth:`send_event`, :meth:`send_raw`, :meth:`drop`, :meth:`close`,
+    :meth:`expire`) raise ``ConnectionError`` once it has.
+    """
+
+    session: Delegated[dict[str, Any]] = Delegated("stats")
+    """The effective session, as last reported to the client."""
+    input_audio_bytes: Delegated[int] = Delegated("stats")
+    """Decoded bytes of input audio the client appended."""
+    output_audio_bytes: Delegated[int] = Delegated("stats")
+    """Decoded bytes of assistant audio sent."""
 
     def __init__(
         self,
@@ -53,17 +124,14 @@ class EmulatorConnection:
         """How the client authenticated: ``api-key``, ``bearer`` or ``query``."""
         self.client_events: list[dict[str, Any]] = []
         self.server_events: list[dict[str, Any]] = []
-        self.session: dict[str, Any] = {}
-        """The effective session, as last reported to the client."""
+        self.stats = ConnectionStats()
         self.close_code: int | None = None
-        self.input_audio_bytes = 0
-        self.output_audio_bytes = 0
         self._keep_audio = keep_audio
         self._changed = asyncio.Condition()
         self._closed = asyncio.Event()
-        self._control: _Control | None = None
+        self._controls: ConnectionControls | None = None
 
-    # -- recording (called by the connection handler) -----------------------------
+    # -- recording (package-internal: called by the socket handler) ---------------------
 
     async def _record(self, source: Source, event: Mapping[str, Any]) -> None:
         target = self.client_events if source == "client" else self.server_events
@@ -91,6 +159,7 @@ class EmulatorConnection:
         return [e for e in events if event_type is None or e.get("type") == event_type]
 
     def types(self, *, source: Source = "server") -> list[str]:
+        """The ``type`` of each recorded event of one side (server by default), in order."""
         return [
             str(e.get("type"))
             for e in (self.server_events if source == "server" else self.client_events)
@@ -132,51 +201,59 @@ class EmulatorConnection:
                 await self._changed.wait()
 
     async def wait_closed(self, timeout: float = 10.0) -> int | None:
+        """Wait until the socket is closed; return its close code (1006 when dropped)."""
         async with asyncio.timeout(timeout):
             await self._closed.wait()
         return self.close_code
 
     # -- controls ------------------------------------------------------------------------
 
-    def _attach(self, control: _Control) -> None:
-        self._control = control
+    def attach(self, controls: ConnectionControls) -> None:
+        """Connect the record to the socket serving it.
 
-    def _require_control(self) -> _Control:
-        if self._control is None or self.closed:
+        The server does this when it accepts the socket. Another transport, or a
+        test double, can attach its own implementation to drive a record.
+        """
+        self._controls = controls
+
+    @property
+    def controls(self) -> ConnectionControls:
+        """The live socket's controls; ``ConnectionError`` once the connection closed."""
+        if self._controls is None or self.closed:
             raise ConnectionError(f"connection {self.index} is not open")
-        return self._control
+        return self._controls
 
     async def send_event(self, event: Mapping[str, Any]) -> None:
-        """Send a server event as the service would (an ``event_id`` is added if absent)."""
-        await self._require_control().send_event(dict(event))
+        """Send a server event as the service would (an ``event_id`` is added if absent).
+
+        It goes through the same path as the emulator's own events: it is
+        recorded, and fault rules can match it.
+        """
+        await self.controls.send_event(dict(event))
 
     async def send_raw(self, data: str | bytes) -> None:
-        """Send one frame exactly as given: malformed JSON, an empty frame, anything."""
-        await self._require_control().send_raw(data)
+        """Send one frame exactly as given: malformed JSON, an empty frame, anything.
+
+        Not recorded: it is not an event.
+        """
+        await self.controls.send_raw(data)
 
     async def drop(self) -> None:
         """Vanish without a close frame (the client sees an abnormal closure)."""
-        await self._require_control().drop()
+        await self.controls.drop()
 
     async def close(self, code: int = 1000) -> None:
-        await self._require_control().close(code)
+        """Close the WebSocket with ``code`` (the SDK reports it as ``ConnectionClosed.code``)."""
+        await self.controls.close(code)
+
+    async def expire(self) -> None:
+        """End the session now as the service's duration cap does.
+
+        An ``error`` event with code ``session_expired``, then close 1001: the
+        sequence :meth:`~._faults.Faults.expire` schedules, on demand.
+        """
+        await self.controls.expire()
 
     def __repr__(self) -> str:
         state = f"closed {self.close_code}" if self.closed else "open"
         return f"<EmulatorConnection #{self.index} {self.path} {state}>"
-
-
-class _Control:
-    """The handler side of the controls; set by the connection handler."""
-
-    def __init__(
-        self,
-        send_event: Callable[[dict[str, Any]], Awaitable[None]],
-        send_raw: Callable[[str | bytes], Awaitable[None]],
-        drop: Callable[[], Awaitable[None]],
-        close: Callable[[int], Awaitable[None]],
-    ) -> None:
-        self.send_event = send_event
-        self.send_raw = send_raw
-        self.drop = drop
-        self.close = close

@@ -19,6 +19,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeAlias
 
+__all__ = [
+    "FunctionCall",
+    "McpCall",
+    "ReplyContext",
+    "ReplyText",
+    "Scenario",
+    "Turn",
+    "echo_reply",
+]
+
 
 @dataclass(frozen=True)
 class ReplyContext:

@@ -13,35 +13,53 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-import ipaddress
 import itertools
 import logging
 import math
+import ssl
 from collections.abc import Mapping
+from os import PathLike
 from types import TracebackType
 from typing import Any
 
 from aiohttp import web
 
+from ..protocol.net import is_loopback
+from ..protocol.session import DEFAULT_SESSION_SEMANTICS, SessionSemantics
 from ._connection import ConnectionHandler
+from ._context import ConnectionContext, EmulatorSettings
+from ._delegate import Delegated
 from ._faults import Faults
+from ._latency import DEFAULT_LATENCY_JITTER, DEFAULT_MODEL_LATENCY, DEFAULT_SEED
 from ._record import EmulatorConnection
 from ._scenario import Scenario
+from ._turns import ToolTurnRegistry
+
+__all__ = ["VoiceLiveEmulator"]
 
 log = logging.getLogger("videosdk_plugins_azure.emulator")
 
 _PATH_SUFFIX = "/voice-live/realtime"
 _MAX_CLIENT_FRAME = 24 * 1024 * 1024
-_TTS_ENGINES = frozenset({"auto", "espeak", "synthetic"})
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+def server_tls(
+    cert: str | PathLike[str] | None, key: str | PathLike[str] | None
+) -> ssl.SSLContext | None:
+    """The TLS context to serve with, or None for plain ``ws://``.
+
+    Some clients only speak ``wss://`` (they rewrite any endpoint to it), so the
+    emulator can serve TLS from a certificate the client is told to trust (for
+    Python clients, ``SSL_CERT_FILE``). A bad file fails here, at construction,
+    not on the first handshake.
+    """
+    if cert is None and key is None:
+        return None
+    if cert is None:
+        raise ValueError("tls_key needs tls_cert: give both, or neither")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context
 
 
 def _error_body(status: int, code: str, message: str) -> web.Response:
@@ -64,7 +82,24 @@ class VoiceLiveEmulator:
     ``speed`` × real time (``math.inf`` sends them unpaced). ``tts`` picks the voice:
     ``"espeak"`` (espeak-ng), ``"synthetic"`` (a deterministic speech-like signal) or
     ``"auto"`` (espeak-ng when installed).
+
+    The service's rules hold by default: ``session_semantics="replace"`` (each
+    ``session.update`` is the whole session; ``"merge"`` serves OpenAI-style clients
+    that send partial updates) and a model that thinks ``model_latency`` ±
+    ``latency_jitter`` wall-clock seconds before a response's first output, jittered
+    from ``seed``; tests that don't measure latency pass ``model_latency=0``.
+    ``tls_cert``/``tls_key`` (PEM files) serve ``wss://``, and :attr:`endpoint` is then
+    ``https://…``.
     """
+
+    scenario: Delegated[Scenario] = Delegated("settings")
+    faults: Delegated[Faults] = Delegated("settings")
+    speed: Delegated[float] = Delegated("settings")
+    chunk_ms: Delegated[int] = Delegated("settings")
+    tts: Delegated[str] = Delegated("settings")
+    session_semantics: Delegated[SessionSemantics] = Delegated("settings")
+    model_latency: Delegated[float] = Delegated("settings")
+    latency_jitter: Delegated[float] = Delegated("settings")
 
     def __init__(
         self,
@@ -80,30 +115,40 @@ class VoiceLiveEmulator:
         faults: Faults | None = None,
         allow_remote: bool = False,
         record_audio: bool = False,
+        session_semantics: SessionSemantics = DEFAULT_SESSION_SEMANTICS,
+        model_latency: float = DEFAULT_MODEL_LATENCY,
+        latency_jitter: float = DEFAULT_LATENCY_JITTER,
+        seed: int = DEFAULT_SEED,
+        tls_cert: str | PathLike[str] | None = None,
+        tls_key: str | PathLike[str] | None = None,
     ) -> None:
         if not allow_remote and not is_loopback(host):
             raise ValueError(
                 f"refusing to bind the emulator to non-loopback host {host!r}; "
                 "pass allow_remote=True (--allow-remote) if you really mean it"
             )
-        if not speed > 0:
-            raise ValueError("speed must be > 0 (math.inf for unpaced)")
-        if not 10 <= chunk_ms <= 1000:
-            raise ValueError("chunk_ms must be between 10 and 1000")
-        if tts not in _TTS_ENGINES:
-            raise ValueError(f"tts must be one of {sorted(_TTS_ENGINES)}")
         self.host = host
         self._requested_port = port
         self._api_key = api_key
         self._token = token
-        self.scenario = scenario if scenario is not None else Scenario()
-        self.speed = speed
-        self.chunk_ms = chunk_ms
-        self.tts = tts
-        self.faults = faults if faults is not None else Faults()
+        self.settings = EmulatorSettings(
+            scenario=scenario if scenario is not None else Scenario(),
+            faults=faults if faults is not None else Faults(),
+            speed=speed,
+            chunk_ms=chunk_ms,
+            tts=tts,
+            session_semantics=session_semantics,
+            model_latency=model_latency,
+            latency_jitter=latency_jitter,
+            seed=seed,
+        )
+        """What every connection shares, live. The ``scenario``, ``faults``, ``speed``,
+        ``chunk_ms``, ``tts``, ``session_semantics``, ``model_latency`` and
+        ``latency_jitter`` attributes are views of it."""
+        self._tls = server_tls(tls_cert, tls_key)
         self.record_audio = record_audio
         self.connections: list[EmulatorConnection] = []
-        self.tool_turns: dict[str, Any] = {}
+        self.tool_turns = ToolTurnRegistry()
         """``call_id`` → the scripted turn waiting for that call's output, across
         connections: a client that reconnects sends outputs on a new socket."""
         self._handlers: set[ConnectionHandler] = set()
@@ -122,7 +167,7 @@ class VoiceLiveEmulator:
         app.router.add_route("GET", "/{tail:.*}", self._handle)
         runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
         await runner.setup()
-        site = web.TCPSite(runner, self.host, self._requested_port)
+        site = web.TCPSite(runner, self.host, self._requested_port, ssl_context=self._tls)
         await site.start()
         self._runner = runner
         sockets = getattr(site._server, "sockets", None) or []
@@ -159,10 +204,17 @@ class VoiceLiveEmulator:
         return self._port
 
     @property
+    def tls(self) -> bool:
+        """Whether the emulator serves TLS (``wss://``)."""
+        return self._tls is not None
+
+    @property
     def endpoint(self) -> str:
-        """The endpoint to give the SDK (or the plugin): ``ws://HOST:PORT``."""
+        """The endpoint to give the SDK (or the plugin): ``ws://HOST:PORT``, or
+        ``https://HOST:PORT`` with TLS (the SDK turns ``https`` into ``wss``, as for
+        the service's own endpoints)."""
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"ws://{host}:{self.port}"
+        return f"{'https' if self.tls else 'ws'}://{host}:{self.port}"
 
     @property
     def unpaced(self) -> bool:
@@ -264,7 +316,14 @@ class VoiceLiveEmulator:
             auth=auth,
             keep_audio=self.record_audio,
         )
-        handler = ConnectionHandler(self, ws, request, record, agent=self._agent_from_query(query))
+        ctx = ConnectionContext(
+            new_id=self.new_id,
+            settings=self.settings,
+            tool_turns=self.tool_turns,
+            record=record,
+            agent=self._agent_from_query(query),
+        )
+        handler = ConnectionHandler(ctx, ws, request)
         self.connections.append(record)
         async with self._new_connection:
             self._new_connection.notify_all()

@@ -1,0 +1,133 @@
+"""Client frames in, and the server events that are not part of a response out.
+
+The wire shapes the server state reads and writes, as pure functions, so
+:mod:`._state` reads as decisions rather than dict literals. A response's own
+events are built in :mod:`._response_events`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from ..protocol.events import ServerEvent, event
+from ._errors import ProtocolError
+
+__all__ = [
+    "client_event_id",
+    "error_event",
+    "item_created",
+    "optional_str",
+    "parse_client_frame",
+    "require_int",
+    "require_str",
+    "require_type",
+    "transcription_events",
+    "truncated",
+    "user_audio_item",
+]
+
+
+def parse_client_frame(data: str | bytes) -> dict[str, Any]:
+    """A client frame as an event object; text and binary frames alike carry JSON."""
+    try:
+        parsed = json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        raise ProtocolError("invalid_json", "The message is not valid JSON.") from None
+    if not isinstance(parsed, dict):
+        raise ProtocolError("invalid_value", "A client event must be a JSON object.")
+    return parsed
+
+
+def client_event_id(client_event: Mapping[str, Any]) -> str | None:
+    """The client's ``event_id``, echoed in the ``error`` an event provokes."""
+    raw = client_event.get("event_id")
+    return raw if isinstance(raw, str) else None
+
+
+def require_type(client_event: Mapping[str, Any]) -> str:
+    """The event's ``type``, which names its handler."""
+    kind = client_event.get("type")
+    if not isinstance(kind, str):
+        raise ProtocolError(
+            "missing_required_parameter", "A client event needs a string 'type'.", param="type"
+        )
+    return kind
+
+
+def require_str(client_event: Mapping[str, Any], key: str) -> str:
+    value = client_event.get(key)
+    if not isinstance(value, str) or not value:
+        raise ProtocolError("missing_required_parameter", f"Missing or invalid '{key}'.", param=key)
+    return value
+
+
+def require_int(client_event: Mapping[str, Any], key: str, default: Any = None) -> int:
+    value = client_event.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ProtocolError("invalid_value", f"'{key}' must be an integer.", param=key)
+    return value
+
+
+def optional_str(client_event: Mapping[str, Any], key: str) -> str | None:
+    value = client_event.get(key)
+    if value is not None and not isinstance(value, str):
+        raise ProtocolError("invalid_value", f"'{key}' must be a string.", param=key)
+    return value
+
+
+def error_event(error: ProtocolError, client_event_id: str | None = None) -> dict[str, Any]:
+    """The ``error`` server event for a rejected request."""
+    return event(ServerEvent.ERROR, error=error.to_error(client_event_id))
+
+
+def item_created(item: Mapping[str, Any], previous: str | None) -> dict[str, Any]:
+    """Announce an item the server just stored (a copy: the stored one may change)."""
+    return event(ServerEvent.CONVERSATION_ITEM_CREATED, previous_item_id=previous, item=dict(item))
+
+
+def truncated(item_id: str, content_index: int, audio_end_ms: int) -> dict[str, Any]:
+    return event(
+        ServerEvent.CONVERSATION_ITEM_TRUNCATED,
+        item_id=item_id,
+        content_index=content_index,
+        audio_end_ms=audio_end_ms,
+    )
+
+
+def user_audio_item(item_id: str) -> dict[str, Any]:
+    """The user message committed from input audio, before any transcript."""
+    return {
+        "id": item_id,
+        "type": "message",
+        "object": "realtime.item",
+        "role": "user",
+        "status": "completed",
+        "content": [{"type": "input_audio", "transcript": None}],
+    }
+
+
+def transcription_events(
+    item_id: str, transcript: str
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The input transcription of a user item: deltas of three words, then the completion."""
+    words = transcript.split(" ")
+    deltas = []
+    for start in range(0, len(words), 3):
+        piece = " ".join(words[start : start + 3])
+        deltas.append(
+            event(
+                ServerEvent.CONVERSATION_ITEM_INPUT_AUDIO_TRANSCRIPTION_DELTA,
+                item_id=item_id,
+                content_index=0,
+                delta=piece if start == 0 else " " + piece,
+            )
+        )
+    completed = event(
+        ServerEvent.CONVERSATION_ITEM_INPUT_AUDIO_TRANSCRIPTION_COMPLETED,
+        item_id=item_id,
+        content_index=0,
+        transcript=transcript,
+    )
+    return deltas, completed
