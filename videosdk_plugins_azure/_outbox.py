@@ -15,6 +15,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
+__all__ = ["Outbox"]
+
 
 @dataclass
 class _Entry:
@@ -103,10 +105,3 @@ class Outbox:
             e for e in self._entries if e.event is None or e.event.get("type") != event_type
         )
         return before - len(self._entries)
-
-    def clear_audio(self) -> int:
-        """Forget queued audio (e.g. while the caller may not interrupt); returns bytes dropped."""
-        dropped = self._audio_bytes
-        self._entries = deque(e for e in self._entries if not e.audio_bytes)
-        self._audio_bytes = 0
-        return dropped

@@ -17,6 +17,9 @@ import logging
 import threading
 from collections import Counter
 from collections.abc import Iterable
+from typing import Any
+
+__all__ = ["PAYLOAD_LOGGERS", "Protected", "protect", "release", "secrets_of"]
 
 PAYLOAD_LOGGERS = (
     "azure.ai.voicelive.aio._patch",
@@ -86,3 +89,13 @@ def release(handle: Protected) -> None:
     """Stop masking (once per :func:`protect`; later calls do nothing)."""
     secrets, handle._secrets = handle._secrets, ()
     _FILTER.remove(secrets)
+
+
+def secrets_of(credential: object, config: Any) -> list[str | None]:
+    """Everything secret the plugin holds: the key, and each MCP server's authorization."""
+    servers = getattr(config, "mcp_servers", ())
+    return [
+        getattr(credential, "key", None),
+        *(server.authorization for server in servers),
+        *(value for server in servers for value in (server.headers or {}).values()),
+    ]

@@ -1,13 +1,8 @@
 """Where the plugin connects and with what: endpoint, credentials, and the handshake.
 
-Three problems live here so that :mod:`.voice_live` never sees them:
+Two problems live here so that the transport never sees them (credentials are
+normalised in :mod:`.credentials`):
 
-* **Credentials.** Users hold keys, async or sync token credentials, or just an
-  async function that returns a token. The SDK takes only an ``AzureKeyCredential``
-  or an ``AsyncTokenCredential``, and calls a sync credential's ``get_token`` on the
-  event loop, where it blocks every call in the process. Everything is normalised
-  to one of the two, with sync work moved to a thread. The SDK asks for a token on
-  every connect, so reconnects always carry a fresh one.
 * **Endpoints.** A plain-text ``http://``/``ws://`` endpoint would send the key in
   the clear, so it is refused unless it points at this machine (the emulator) or
   the caller explicitly opts in.
@@ -21,56 +16,58 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
-import ipaddress
 import logging
 import os
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, cast
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
 from azure.ai.voicelive.aio import ConnectionError as SdkConnectionError
 from azure.ai.voicelive.aio import VoiceLiveConnection, connect
-from azure.core.credentials import AccessToken, AzureKeyCredential
+from azure.core.credentials import AzureKeyCredential
 from azure.core.credentials_async import AsyncTokenCredential
 from azure.core.exceptions import ClientAuthenticationError
 
 from .errors import VoiceLiveAuthError, VoiceLiveConnectError
+from .protocol.net import is_loopback
+
+__all__ = [
+    "DEFAULT_HANDSHAKE_TIMEOUT",
+    "DEFAULT_MODEL",
+    "ENDPOINT_ENV",
+    "MODEL_ENV",
+    "AgentTarget",
+    "ConnectTarget",
+    "OpenSession",
+    "ReconnectPolicy",
+    "agent_target",
+    "check_endpoint",
+    "first_env",
+    "open_session",
+    "resolve_endpoint",
+]
 
 log = logging.getLogger("videosdk_plugins_azure")
 
 ENDPOINT_ENV = ("AZURE_VOICE_LIVE_ENDPOINT", "AZURE_COGNITIVE_SERVICES_ENDPOINT")
-API_KEY_ENV = ("AZURE_VOICE_LIVE_API_KEY", "AZURE_COGNITIVE_SERVICES_KEY")
 MODEL_ENV = "AZURE_VOICE_LIVE_MODEL"
 DEFAULT_MODEL = "gpt-realtime"
 DEFAULT_HANDSHAKE_TIMEOUT = 15.0
 
-TokenCallable = Callable[[], Awaitable["AccessToken | str"]]
-CredentialLike = Any
-"""``AzureKeyCredential``, an async or sync TokenCredential, or an async callable."""
 
 _SCHEMES = frozenset({"https", "wss", "http", "ws"})
 _PLAINTEXT = frozenset({"http", "ws"})
 
 
-def _first_env(names: tuple[str, ...]) -> str | None:
+def first_env(names: tuple[str, ...]) -> str | None:
     for name in names:
         value = os.environ.get(name)
         if value:
             return value
     return None
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def check_endpoint(endpoint: str, *, allow_insecure: bool = False) -> str:
@@ -81,7 +78,7 @@ def check_endpoint(endpoint: str, *, allow_insecure: bool = False) -> str:
             f"endpoint {endpoint!r} must be a URL such as "
             "'https://<resource>.services.ai.azure.com' (https, wss, or http/ws on loopback)"
         )
-    if parts.scheme in _PLAINTEXT and not _is_loopback(parts.hostname) and not allow_insecure:
+    if parts.scheme in _PLAINTEXT and not is_loopback(parts.hostname) and not allow_insecure:
         raise ValueError(
             f"refusing plain-text endpoint {parts.scheme}://{parts.hostname}: credentials would "
             "travel unencrypted. Use https/wss, or pass allow_insecure=True if you really mean it."
@@ -90,7 +87,7 @@ def check_endpoint(endpoint: str, *, allow_insecure: bool = False) -> str:
 
 
 def resolve_endpoint(endpoint: str | None, *, allow_insecure: bool = False) -> str:
-    value = endpoint or _first_env(ENDPOINT_ENV)
+    value = endpoint or first_env(ENDPOINT_ENV)
     if not value:
         raise ValueError(
             "no Voice Live endpoint: pass endpoint=... or set "
@@ -100,137 +97,17 @@ def resolve_endpoint(endpoint: str | None, *, allow_insecure: bool = False) -> s
     return check_endpoint(value, allow_insecure=allow_insecure)
 
 
-class _CredentialShim:
-    """The rest of the ``AsyncTokenCredential`` protocol, for credentials the user owns."""
-
-    async def close(self) -> None:
-        return None
-
-    async def __aenter__(self) -> _CredentialShim:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        return None
-
-
-class _ThreadedTokenCredential(_CredentialShim):
-    """A sync TokenCredential whose ``get_token`` runs in a worker thread.
-
-    azure-identity's sync credentials do network I/O (and sometimes spawn the Azure
-    CLI) inside ``get_token``; on the event loop that would freeze every call.
-    """
-
-    def __init__(self, inner: Any) -> None:
-        self._inner = inner
-
-    async def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
-        token: AccessToken = await asyncio.to_thread(self._inner.get_token, *scopes, **kwargs)
-        return token
-
-    def __repr__(self) -> str:
-        return f"<thread-wrapped {type(self._inner).__name__}>"
-
-
-class _AsyncCredentialAdapter(_CredentialShim):
-    """An object with an async ``get_token`` but without ``close`` and friends."""
-
-    def __init__(self, inner: Any) -> None:
-        self._inner = inner
-
-    async def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
-        token: AccessToken = await self._inner.get_token(*scopes, **kwargs)
-        return token
-
-    def __repr__(self) -> str:
-        return f"<async {type(self._inner).__name__}>"
-
-
-class _CallableTokenCredential(_CredentialShim):
-    """An async function returning a token (``str`` or ``AccessToken``), as a credential."""
-
-    def __init__(self, provider: TokenCallable) -> None:
-        self._provider = provider
-
-    async def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
-        token = await self._provider()
-        if isinstance(token, str):
-            return AccessToken(token, 0)
-        if isinstance(getattr(token, "token", None), str):
-            return token
-        raise TypeError("the token provider must return a str or an AccessToken")
-
-    def __repr__(self) -> str:
-        return "<token provider>"
-
-
-def normalize_credential(
-    api_key: str | None, credential: CredentialLike | None
-) -> tuple[AzureKeyCredential | AsyncTokenCredential | None, bool]:
-    """Map what the user gave to what the SDK takes; ``None`` means "use Entra ID".
-
-    Returns the credential and whether the plugin owns it (and must close it):
-    ``(None, True)`` asks for :func:`default_credential`.
-    """
-    if api_key is not None and credential is not None:
-        raise ValueError("pass api_key or credential, not both")
-    if credential is None:
-        key = api_key if api_key is not None else _first_env(API_KEY_ENV)
-        if key is not None:
-            if not isinstance(key, str) or not key.strip():
-                raise ValueError("api_key must be a non-empty string")
-            return AzureKeyCredential(key), False
-        return None, True
-    if isinstance(credential, AzureKeyCredential):
-        return credential, False
-    if isinstance(credential, str):
-        raise TypeError(
-            "credential must be an AzureKeyCredential, a TokenCredential or an async token "
-            "provider; pass a key string as api_key=... instead"
-        )
-    get_token = getattr(credential, "get_token", None)
-    if get_token is not None:
-        if inspect.iscoroutinefunction(get_token):
-            if isinstance(credential, AsyncTokenCredential):
-                return credential, False
-            return cast(AsyncTokenCredential, _AsyncCredentialAdapter(credential)), False
-        return cast(AsyncTokenCredential, _ThreadedTokenCredential(credential)), False
-    if callable(credential):
-        return cast(AsyncTokenCredential, _CallableTokenCredential(credential)), False
-    raise TypeError(
-        f"unsupported credential {type(credential).__name__}: expected AzureKeyCredential, "
-        "an async or sync TokenCredential, or an async function returning a token"
-    )
-
-
-def default_credential() -> AsyncTokenCredential:
-    """Entra ID through the async ``DefaultAzureCredential`` (never the sync one)."""
-    from azure.identity.aio import DefaultAzureCredential
-
-    credential: AsyncTokenCredential = DefaultAzureCredential()
-    return credential
-
-
-FATAL_ERROR_CODES = frozenset(
-    {
-        "invalid_api_key",
-        "unauthorized",
-        "forbidden",
-        "insufficient_quota",
-        "model_not_found",
-        "invalid_model",
-        "agent_not_found",
-        "deployment_not_found",
-    }
-)
-"""Service error codes after which reconnecting cannot help (the next attempt fails too)."""
-
-
 @dataclass(frozen=True)
 class ReconnectPolicy:
     """How hard to try when a live connection drops (or the first one cannot be opened).
 
     Attempt ``n`` waits ``min(max_backoff, initial_backoff * 2**(n-2))`` seconds,
-    jittered by ±``jitter``; the first retry after a drop is immediate.
+    jittered by ±``jitter``; the first retry after a drop is immediate. No retry
+    starts once ``give_up_after`` seconds have passed since the drop (so the call
+    gives up within that plus one attempt's handshake and session timeouts).
+    Sessions that die within ``young_session`` seconds of going live count as
+    failed attempts: their backoff grows instead of starting over, and after
+    ``max_attempts`` of them in a row the call gives up.
     ``max_attempts=0`` disables reconnecting.
     """
 
@@ -238,9 +115,18 @@ class ReconnectPolicy:
     initial_backoff: float = 0.5
     max_backoff: float = 8.0
     jitter: float = 0.25
+    give_up_after: float = 60.0
+    young_session: float = 10.0
 
     def __post_init__(self) -> None:
-        if self.max_attempts < 0 or self.initial_backoff < 0 or self.max_backoff < 0:
+        values = (
+            self.max_attempts,
+            self.initial_backoff,
+            self.max_backoff,
+            self.give_up_after,
+            self.young_session,
+        )
+        if any(value < 0 for value in values):
             raise ValueError("reconnect policy values must not be negative")
         if not 0 <= self.jitter < 1:
             raise ValueError("reconnect jitter must be in [0, 1)")
@@ -266,6 +152,21 @@ class AgentTarget:
 
     def connect_kwargs(self) -> dict[str, str]:
         return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+def agent_target(
+    model: str | None, agent_name: str | None, project_name: str | None, **extra: str | None
+) -> AgentTarget | None:
+    """Foundry agent mode, when asked for: it replaces the model."""
+    if agent_name is None and project_name is None:
+        if any(v is not None for v in extra.values()):
+            raise ValueError("agent options need agent_name and project_name")
+        return None
+    if not agent_name or not project_name:
+        raise ValueError("Foundry agent mode needs both agent_name and project_name")
+    if model is not None:
+        raise ValueError("pass model or agent_name, not both: the agent picks its model")
+    return AgentTarget(agent_name=agent_name, project_name=project_name, **extra)
 
 
 @dataclass(frozen=True)
@@ -396,6 +297,8 @@ async def open_session(
         )
     try:
         connection = handshake.result()
+    except VoiceLiveConnectError:
+        raise
     except SdkConnectionError as exc:
         raise _classify(exc, target) from None
     except ClientAuthenticationError as exc:

@@ -8,6 +8,8 @@ credentials.
 
 from __future__ import annotations
 
+__all__ = ["VoiceLiveAuthError", "VoiceLiveConnectError", "VoiceLiveError"]
+
 
 class VoiceLiveError(Exception):
     """A Voice Live failure with its service code and whether the call survives it."""

@@ -19,12 +19,22 @@ import inspect
 import json
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from azure.ai.voicelive import models as vl
+from videosdk.agents import Agent, ChatRole
 from videosdk.agents.utils import ToolError, build_openai_schema, get_tool_info, is_function_tool
+
+__all__ = [
+    "DEFAULT_TOOL_TIMEOUT",
+    "ToolResult",
+    "ToolRunner",
+    "decide_approval",
+    "hand_off",
+    "serialize",
+]
 
 log = logging.getLogger("videosdk_plugins_azure")
 
@@ -52,6 +62,8 @@ class ToolResult:
     is_error: bool
     started: float
     ended: float
+    handoff: Any = None
+    """The ``Agent`` the tool returned: the call moves to that agent (a handoff)."""
 
     def event(self) -> dict[str, Any]:
         """The ``realtime_model_function_executed`` payload the pipeline reads."""
@@ -194,9 +206,17 @@ class ToolRunner:
         """Run one call; never raises: every failure becomes an error output."""
         started = time.perf_counter()
         output, is_error = await self._run(name, arguments)
-        return ToolResult(call_id, name, arguments, output, is_error, started, time.perf_counter())
+        handoff = None
+        if isinstance(output, Agent):
+            handoff, output = output, f"Transferred to {type(output).__name__}"
+        elif not isinstance(output, str):
+            output = serialize(output)
+        return ToolResult(
+            call_id, name, arguments, output, is_error, started, time.perf_counter(), handoff
+        )
 
-    async def _run(self, name: str, arguments: str) -> tuple[str, bool]:
+    async def _run(self, name: str, arguments: str) -> tuple[Any, bool]:
+        """The tool's value (or an error text) and whether it failed."""
         tool = self._tools.get(name)
         if tool is None:
             known = ", ".join(sorted(self._tools)) or "none"
@@ -223,7 +243,7 @@ class ToolRunner:
         except Exception as exc:
             log.warning("tool %s raised %s: %s", name, type(exc).__name__, _short(str(exc)))
             return f"Error: {type(exc).__name__}: {_short(str(exc))}", True
-        return serialize(result), False
+        return result, False
 
     @staticmethod
     async def _call(function: Any, kwargs: dict[str, Any]) -> Any:
@@ -233,3 +253,45 @@ class ToolRunner:
         if inspect.isawaitable(result):
             return await result
         return result
+
+
+async def decide_approval(
+    callback: Callable[[Any], Awaitable[bool]] | None, request: Any, timeout: float
+) -> bool:
+    """The app's answer to a server-side MCP call; no callback, a failure or a hang is a no."""
+    if callback is None:
+        log.info(
+            "MCP call %s on %s denied: no approval callback (pass mcp_approval=... to "
+            "AzureVoiceLive, or set require_approval='never' for trusted tools)",
+            request.name,
+            request.server_label,
+        )
+        return False
+    try:
+        async with asyncio.timeout(timeout):
+            return bool(await callback(request))
+    except Exception as exc:
+        log.warning("MCP approval callback failed (%s); denying", type(exc).__name__)
+        return False
+
+
+def hand_off(current: Any, new: Any) -> None:
+    """Make ``new`` the session's agent, as the framework's cascade pipeline does.
+
+    A realtime model runs its own tools, so the framework never sees a tool that
+    returns an ``Agent``; this does its part: the chat context carries over when the
+    new agent inherits it, and ``pipeline.set_agent`` reaches the model, which then
+    sends the new agent's instructions and tools to the live session.
+    """
+    session = getattr(current, "session", None)
+    log.info("agent handoff: %s -> %s", type(current).__name__, type(new).__name__)
+    if getattr(new, "inherit_context", True) and current is not None:
+        new.chat_context = current.chat_context
+        new.chat_context.add_message(role=ChatRole.SYSTEM, content=new.instructions, replace=True)
+    new.session = session
+    if session is None:
+        return
+    session.agent = new
+    set_agent = getattr(session.pipeline, "set_agent", None)
+    if set_agent is not None:
+        set_agent(new)

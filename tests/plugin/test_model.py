@@ -498,7 +498,7 @@ async def test_late_audio_of_a_cancelled_response_and_unknown_ids_are_dropped() 
         await seen.wait("agent_speech_started")  # the model has played some of it
         await model.interrupt()
         await record.wait_for("response.done", source="server")
-        before = model._state.get(first["response_id"]).audio_bytes  # type: ignore[union-attr]
+        before = model._core.calls.get(first["response_id"]).audio_bytes  # type: ignore[union-attr]
         late = base64.b64encode(b"\x01\x00" * 2400).decode()
         for response_id in (first["response_id"], "resp_unknown"):
             await record.send_event(
@@ -521,7 +521,7 @@ async def test_late_audio_of_a_cancelled_response_and_unknown_ids_are_dropped() 
             {"type": "error", "error": {"type": "x", "code": "marker", "message": "m"}}
         )
         await seen.wait("error")
-        after = model._state.get(first["response_id"]).audio_bytes  # type: ignore[union-attr]
+        after = model._core.calls.get(first["response_id"]).audio_bytes  # type: ignore[union-attr]
         await model.aclose()
     assert after == before
     assert len(seen.named("agent_speech_started")) == 1

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from videosdk_plugins_azure._state import CallState, Cut, cut_text
+from videosdk_plugins_azure.core.responses import CallState, Cut
+from videosdk_plugins_azure.protocol.text import cut_text
 
 BPM = 48.0  # 24 kHz pcm16 bytes per ms
 

@@ -1,9 +1,8 @@
-"""The call's bookkeeping, with no I/O: responses, playback, requests, transcripts.
+"""Responses, requests, the playback timeline and agent transcripts, with no I/O.
 
 Like ``h11``, this module only records what happened and answers what to do next;
-:mod:`.voice_live` feeds it server events and playback positions and performs the
-I/O. That keeps the rules that users' complaints are about testable in
-microseconds, with no socket:
+:class:`.call.CallCore` feeds it server events and playback positions. That keeps
+the rules that users' complaints are about testable in microseconds, with no socket:
 
 * audio of a cancelled or superseded response never plays;
 * ``response.create`` never goes out while a response is live (the service would
@@ -23,6 +22,9 @@ import itertools
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from ..protocol.ids import IdKind, mint
+from ..protocol.text import cut_text
 
 AudioDecision = Literal["drop", "first", "play"]
 
@@ -97,25 +99,6 @@ class Cut:
     audio_end_ms: int = 0
 
 
-def cut_text(text: str, heard_ms: float, total_ms: float) -> str:
-    """The part of ``text`` spoken in the first ``heard_ms`` of ``total_ms`` of audio.
-
-    Proportional by characters and cut back to a word boundary, as the service
-    trims its own transcript on truncation.
-    """
-    if total_ms <= 0 or heard_ms >= total_ms:
-        return text
-    if heard_ms <= 0:
-        return ""
-    keep = round(len(text) * heard_ms / total_ms)
-    if keep >= len(text):
-        return text
-    cut = text[:keep]
-    if not text[keep].isspace() and " " in cut:
-        cut = cut[: cut.rindex(" ")]
-    return cut.strip()
-
-
 @dataclass
 class CallState:
     """Bookkeeping for one realtime call (it survives reconnects)."""
@@ -140,7 +123,7 @@ class CallState:
 
     def request_response(self, params: dict[str, Any] | None = None) -> CreateRequest | None:
         """Ask for a response; returns it if it may be sent now, else it is queued."""
-        request = CreateRequest(f"req_{next(self._ids)}", dict(params or {}))
+        request = CreateRequest(mint(IdKind.REQUEST, next(self._ids)), dict(params or {}))
         self._queue.append(request)
         return self._next_request()
 
@@ -228,6 +211,19 @@ class CallState:
         if self.active is not None and self.active.id == response_id:
             self.active = None
         return response, self._next_request()
+
+    def item_added(self, response_id: str | None, item_id: str | None) -> None:
+        """A message item of the response: the one a barge-in truncates."""
+        response = self.get(response_id)
+        if response is not None and response.item_id is None:
+            response.item_id = item_id
+
+    def mark_synthesis(self, response: Response) -> bool:
+        """True the first time only: the speaker is told once per response that it ended."""
+        if response.synthesis_marked:
+            return False
+        response.synthesis_marked = True
+        return True
 
     # -- audio ---------------------------------------------------------------------------------
 

@@ -1,0 +1,115 @@
+"""Mid-call changes reach the service whole, through the real Pipeline (§9: updates replace).
+
+Each test reads the emulator's *effective* session, so it holds on a service that
+replaces the session on every update as well as on one that merges.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from videosdk.agents import Agent, function_tool
+
+from videosdk_plugins_azure.emulator import FunctionCall, Turn, VoiceLiveEmulator
+
+from .conftest import make_model, room_with
+
+CONFIG: dict[str, Any] = {"voice": "en-US-Ava:DragonHDLatestNeural"}
+
+
+@function_tool
+async def book_table(people: int) -> str:
+    """Book a table."""
+    return "booked"
+
+
+class Desk(Agent):
+    """The agent a handoff moves the call to."""
+
+    def __init__(self) -> None:
+        super().__init__(instructions="You are the booking desk.", tools=[book_table])
+
+    async def on_enter(self) -> None:
+        return None
+
+    async def on_exit(self) -> None:
+        return None
+
+
+class Front(Agent):
+    def __init__(self) -> None:
+        super().__init__(instructions="You are the front desk.")
+
+    async def on_enter(self) -> None:
+        return None
+
+    async def on_exit(self) -> None:
+        return None
+
+    @function_tool
+    async def transfer_to_booking(self) -> Agent:
+        """Hand the caller to the booking desk."""
+        return Desk()
+
+
+def kept(session: dict[str, Any], first: dict[str, Any]) -> None:
+    """The configured parts of the session survived the change."""
+    for key in ("voice", "input_audio_transcription", "input_audio_sampling_rate", "modalities"):
+        assert session.get(key) == first.get(key), key
+    assert session["turn_detection"]["type"] == first["turn_detection"]["type"]
+
+
+def tool_names(session: dict[str, Any]) -> set[str]:
+    return {t.get("name") for t in session.get("tools") or []}
+
+
+async def settled(emu: VoiceLiveEmulator, check: Any) -> dict[str, Any]:
+    connection = emu.last_connection
+    await connection.wait_until(lambda: bool(check(connection.session)), timeout=10)
+    return connection.session
+
+
+async def test_tools_instructions_and_a_handoff_reach_the_service(emu: VoiceLiveEmulator) -> None:
+    agent = Front()
+    handoff = Turn(calls=[FunctionCall("transfer_to_booking")], reply="Transferring you.")
+    async with room_with(
+        emu, Turn(reply="Hello."), handoff, agent=agent, model=make_model(emu, **CONFIG)
+    ) as room:
+        await asyncio.wait_for(room.session.reply(instructions="hi"), timeout=20)
+        first = dict(emu.last_connection.session)
+        assert first["instructions"].startswith("You are the front desk.")
+
+        agent.update_tools([*agent.tools, book_table])
+        session = await settled(emu, lambda s: "book_table" in tool_names(s))
+        kept(session, first)
+
+        agent.instructions = "You are the front desk. Be terse."
+        session = await settled(emu, lambda s: s.get("instructions", "").endswith("Be terse."))
+        kept(session, first)
+        assert "book_table" in tool_names(session), "a later update keeps the tools"
+
+        await asyncio.wait_for(room.session.reply(instructions="book please"), timeout=20)
+        session = await settled(emu, lambda s: s.get("instructions") == "You are the booking desk.")
+        kept(session, first)
+        assert tool_names(session) == {"book_table"}
+        assert room.session.agent is not agent
+
+
+async def test_a_reconnect_after_a_change_sends_the_current_instructions(
+    emu: VoiceLiveEmulator,
+) -> None:
+    agent = Front()
+    model = make_model(emu, **CONFIG)
+    reconnected = asyncio.Event()
+    model.on("session_reconnected", lambda _payload: reconnected.set())
+    async with room_with(emu, Turn(reply="Hello."), agent=agent, model=model) as room:
+        await asyncio.wait_for(room.session.reply(instructions="hi"), timeout=20)
+        agent.instructions = "Only speak French."
+        await settled(emu, lambda s: s.get("instructions") == "Only speak French.")
+        dropped = emu.last_connection
+        await dropped.drop()
+        await asyncio.wait_for(reconnected.wait(), timeout=20)
+        assert emu.last_connection is not dropped
+        first_update = emu.last_connection.events("session.update")[0]
+        assert first_update["session"]["instructions"] == "Only speak French."
