@@ -2,8 +2,8 @@
 
 Each runs one plugin inside :class:`~videosdk_plugins_azure.testing.LocalRoom`
 (the real ``Pipeline``, ``AgentSession``, meeting listener and output track)
-against the in-process emulator, with :class:`~.common.ServerClock` and
-:class:`~.common.TrackProbe` giving both ends one clock:
+against the in-process emulator, with :class:`~.probes.ServerClock` and
+:class:`~.probes.TrackProbe` giving both ends one clock:
 
 * **Figure 3, plugin-added output latency**: from the emulator writing a
   ``response.audio.delta`` to that audio sitting in the output track's frame
@@ -18,13 +18,13 @@ against the in-process emulator, with :class:`~.common.ServerClock` and
   Per barge-in: time from the server's ``speech_started`` to the flush of that
   buffer, whether it was flushed at all, whether the speaker was silent
   0.5-1.0 s later, and whether the plugin truncated the answer on the server at
-  the position the caller actually heard (within 40 ms).
+  the position the caller actually heard (within 40 ms). This module records
+  the session; :mod:`.interruptions` reads those answers off the recording.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import bisect
 import itertools
 import math
@@ -38,9 +38,6 @@ from .common import (
     LONG_REPLY,
     OUTPUT_RATE,
     QUESTION,
-    Interrupt,
-    ServerClock,
-    TrackProbe,
     bench_agent,
     dist,
     frame_samples,
@@ -48,11 +45,11 @@ from .common import (
     speech,
     voiced,
 )
+from .interruptions import analyse, first_delta
+from .probes import ServerClock, TrackProbe
 
-FRAME = OUTPUT_RATE // 50
-FADE_SECONDS = 0.4
-"""The framework's default interrupt fade (``InterruptConfig.interrupt_fade_duration``)."""
-TRUNCATE_TOLERANCE_MS = 40.0
+__all__ = ["barge_in", "first_audio", "output_latency", "reply_of_length"]
+
 TTFA_REPLY = "Sure, one moment."
 
 
@@ -183,7 +180,7 @@ async def first_audio(kind: str, turns: int) -> dict[str, Any]:
             model = make_model(kind, emu.endpoint)
             async with _room(model) as room:
                 for turn in range(turns):
-                    _shift_caller_clock(room, float(rng.uniform(0.0, 0.02)))
+                    room.mic.delay(float(rng.uniform(0.0, 0.02)))
                     await room.play(question, rate=OUTPUT_RATE)
                     await room.play_silence(0.9)
                     await room.wait_for(
@@ -216,73 +213,7 @@ async def first_audio(kind: str, turns: int) -> dict[str, Any]:
     }
 
 
-def _shift_caller_clock(room: Any, seconds: float) -> None:
-    """Delay the caller's next frame by ``seconds`` (the fake mic's schedule, if it has one)."""
-    mic = getattr(room, "mic", None)
-    if mic is not None and getattr(mic, "_due", None) is not None:
-        mic._due += seconds
-
-
 # -- figure 5 ----------------------------------------------------------------------------
-
-
-def _find(haystack: np.ndarray, needle: np.ndarray, start: int = 0) -> int | None:
-    """Index of the first exact occurrence of ``needle`` in ``haystack`` at or after ``start``."""
-    if needle.size == 0 or haystack.size < needle.size:
-        return None
-    hits = np.flatnonzero(haystack[start : haystack.size - needle.size + 1] == needle[0]) + start
-    for i in hits:
-        if np.array_equal(haystack[i : i + needle.size], needle):
-            return int(i)
-    return None
-
-
-def heard_samples(output: np.ndarray, sent: np.ndarray, start: int = 0) -> tuple[int, int] | None:
-    """How much of ``sent`` the caller heard, found in the speaker's ``output``.
-
-    The answer plays unchanged up to the flush, then the framework's fade-out
-    plays the samples that followed, each scaled down (ending in zeros). So:
-    the exact run, then the run of scaled copies, up to its last non-zero sample.
-    Returns ``(where it starts in output, samples heard)``, or None when the
-    answer never played.
-    """
-    sent = sent.astype(np.int32)
-    output = output.astype(np.int32)
-    loud = np.flatnonzero(np.abs(sent) > 2000)
-    if loud.size == 0:
-        return None
-    k0 = int(loud[0])
-    pos = _find(output, sent[k0 : k0 + FRAME], start)
-    if pos is None:
-        return None
-    begin = pos - k0
-    n = min(sent.size, output.size - begin)
-    if begin < 0 or n <= 0:
-        return None
-    a, b = output[begin : begin + n], sent[:n]
-    mismatch = np.flatnonzero(a != b)
-    if not mismatch.size:
-        return begin, n  # still playing, unchanged, when the recording ended
-    exact = int(mismatch[0])
-    heard = exact
-    limit = min(n, exact + int(FADE_SECONDS * OUTPUT_RATE) + FRAME)
-    for i in range(exact, limit):
-        o, r = a[i], b[i]
-        if abs(o) > abs(r) + 1 or (o != 0 and r != 0 and (o > 0) != (r > 0)):
-            break
-        if o != 0:
-            heard = i + 1
-    return begin, heard
-
-
-def _flush_of(interrupts: list[Interrupt], t0: float, fade: int) -> Interrupt | None:
-    """The first interrupt() after ``t0`` that left no more than the fade-out queued."""
-    for call in interrupts:
-        if call.t >= t0 and call.queued_after <= fade + FRAME:
-            return call
-        if call.t >= t0 + 2.0:
-            break
-    return None
 
 
 async def barge_in(kind: str, count: int) -> dict[str, Any]:
@@ -301,7 +232,7 @@ async def barge_in(kind: str, count: int) -> dict[str, Any]:
                         lambda n=i + 1: (
                             len(clock.of("response.audio.delta")) > 0
                             and clock.count("response.created") >= n
-                            and _voiced_frames_since(room, _first_delta(clock, n - 1)) >= 30
+                            and _voiced_frames_since(room, first_delta(clock, n - 1)) >= 30
                         ),
                         timeout=30,
                         what=f"answer {i + 1} playing",
@@ -318,92 +249,4 @@ async def barge_in(kind: str, count: int) -> dict[str, Any]:
                 truncates = emu.last_connection.events("conversation.item.truncate")
                 deletes = emu.last_connection.events("conversation.item.delete")
                 errors = _errors(room)
-    return _analyse_barge_ins(kind, count, clock, probe, frames, truncates, deletes, errors)
-
-
-def _first_delta(clock: ServerClock, index: int) -> float:
-    """When the emulator sent the first audio of its ``index``-th response."""
-    created = clock.of("response.created")
-    if index >= len(created):
-        return math.inf
-    rid = created[index].response_id
-    return next((s.t for s in clock.of("response.audio.delta") if s.response_id == rid), math.inf)
-
-
-def _analyse_barge_ins(
-    kind: str,
-    count: int,
-    clock: ServerClock,
-    probe: TrackProbe,
-    frames: list[tuple[float, Any]],
-    truncates: list[dict[str, Any]],
-    deletes: list[dict[str, Any]],
-    errors: int,
-) -> dict[str, Any]:
-    fade = int(FADE_SECONDS * OUTPUT_RATE)
-    starts = [s.t for s in clock.of("input_audio_buffer.speech_started")]
-    created = clock.of("response.created")
-    items = {s.response_id: s.item_id for s in clock.of("response.output_item.added")}
-    times = np.array([t for t, _ in frames])
-    output = (
-        np.concatenate([frame_samples(f) for _, f in frames]) if frames else np.zeros(0, np.int16)
-    )
-    rows: list[dict[str, Any]] = []
-    for i in range(count):
-        row: dict[str, Any] = {"index": i + 1}
-        rows.append(row)
-        if i + 1 >= len(starts) or i >= len(created):
-            row["error"] = "no speech_started for this barge-in"
-            continue
-        t0 = starts[i + 1]  # speech_started #0 is the caller's first question
-        flush = _flush_of(probe.interrupts, t0, fade)
-        before = [c for c in probe.interrupts if c.t >= t0]
-        row["queued_before_ms"] = (
-            round(before[0].queued_before / OUTPUT_RATE * 1000) if before else None
-        )
-        row["flushed"] = flush is not None
-        row["flush_ms"] = round((flush.t - t0) * 1000, 3) if flush is not None else None
-        window = (times > t0 + 0.5) & (times <= t0 + 1.0)
-        row["silent_0.5_to_1s"] = not any(
-            voiced(frame_samples(frames[j][1])) for j in np.flatnonzero(window)
-        )
-        response = created[i]
-        item_id = items.get(response.response_id)
-        audio = b"".join(
-            base64.b64decode(s.audio_b64 or "")
-            for s in clock.of("response.audio.delta")
-            if s.response_id == response.response_id
-        )
-        sent = np.frombuffer(audio, dtype="<i2")
-        first = int(np.searchsorted(times, _first_delta(clock, i)))
-        found = heard_samples(output, sent, max(0, first - 5) * FRAME)
-        heard = found[1] if found is not None else None
-        row["heard_ms"] = round(heard / OUTPUT_RATE * 1000, 1) if heard is not None else None
-        row["still_playing_at_end"] = bool(
-            found is not None and found[0] + found[1] >= output.size - FRAME
-        )
-        cut = next((e for e in truncates if e.get("item_id") == item_id), None)
-        deleted = any(e.get("item_id") == item_id for e in deletes)
-        row["truncate_sent"] = cut is not None
-        row["audio_end_ms"] = cut.get("audio_end_ms") if cut else None
-        row["deleted"] = deleted
-        if cut is not None and heard is not None:
-            row["truncate_error_ms"] = round(cut["audio_end_ms"] - heard / OUTPUT_RATE * 1000, 1)
-        row["truncated_at_heard"] = bool(
-            cut is not None
-            and heard is not None
-            and abs(row["truncate_error_ms"]) <= TRUNCATE_TOLERANCE_MS
-        )
-    flush_ms = [r["flush_ms"] for r in rows if r.get("flush_ms") is not None]
-    return {
-        "barge_ins": count,
-        "flushed": sum(1 for r in rows if r.get("flushed")),
-        "silent_after": sum(1 for r in rows if r.get("silent_0.5_to_1s")),
-        "truncated_at_heard": sum(1 for r in rows if r.get("truncated_at_heard")),
-        "truncates_sent": len(truncates),
-        "flush_ms": dist(flush_ms, 3),
-        "first_failure": next((r["index"] for r in rows if not r.get("flushed")), None),
-        "pipeline_errors": errors,
-        "rows": rows,
-        "_samples": flush_ms,
-    }
+    return analyse(count, clock, probe, frames, truncates, deletes, errors)

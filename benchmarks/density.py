@@ -34,6 +34,8 @@ from .load import (
     system_busy,
 )
 
+__all__ = ["BUSY_NEIGHBOUR", "LAG_LIMIT_MS", "run"]
+
 LAG_LIMIT_MS = 20.0
 BUSY_NEIGHBOUR = 0.3
 """A failing step is measured once more if other processes used this much of a core."""

@@ -48,6 +48,8 @@ from .common import (
     make_model,
 )
 
+__all__ = ["SendRecorder", "Step", "frames", "run"]
+
 Step = Callable[[bytes, bytes], Awaitable[None]]
 
 
@@ -78,8 +80,8 @@ async def _ours(endpoint: str, inline: bool) -> tuple[Step, SendRecorder, Any]:
     model = make_model(OURS, endpoint)
     await model.connect()
     recorder = SendRecorder()
-    model._session.connection.send = recorder  # the SDK call ends here
-    outbox = model._outbox
+    model._transport.session.connection.send = recorder  # the SDK call ends here
+    outbox = model._transport.outbox
 
     if inline:
 
@@ -262,6 +264,32 @@ async def run(kinds: list[str], pairs: int) -> dict[str, Any]:
                 await model.aclose()
             audio_format.reset()
 
+    return _result(timed, stages, recorders, fed, notes)
+
+
+def _batching(sizes: Counter[int]) -> dict[str, Any]:
+    """What the batching adds, from the append sizes ours actually sent."""
+    batch_bytes = sizes.most_common(1)[0][0] if sizes else 0
+    batch_ms = batch_bytes / (OUTPUT_RATE * 2) * 1000
+    return {
+        "append_bytes": batch_bytes,
+        "batch_ms": round(batch_ms, 1),
+        "frames_per_batch": round(batch_ms / FRAME_MS, 2),
+        "per_sample_mean_ms": round(batch_ms / 2, 1),
+        "per_sample_worst_ms": round(batch_ms, 1),
+        "over_20ms_frames_mean_ms": round((batch_ms - FRAME_MS) / 2, 1),
+        "over_20ms_frames_worst_ms": round(batch_ms - FRAME_MS, 1),
+    }
+
+
+def _result(
+    timed: dict[str, list[float]],
+    stages: dict[str, list[float]],
+    recorders: dict[str, SendRecorder],
+    fed: Counter[str],
+    notes: list[str],
+) -> dict[str, Any]:
+    """Figure 1's result: a distribution per row and per stage, batching, ours/vendor ratios."""
     result: dict[str, Any] = {"unit": "µs per 20 ms frame", "rows": {}, "stages": {}}
     for name, samples in timed.items():
         rec = recorders[name]
@@ -279,20 +307,7 @@ async def run(kinds: list[str], pairs: int) -> dict[str, Any]:
         result["_samples_" + name] = samples
     for name, samples in stages.items():
         result["stages"][name] = dist(samples, 2)
-
-    # What the 40 ms batching adds, from the append sizes ours actually sent.
-    sizes = recorders[OURS].append_sizes
-    batch_bytes = sizes.most_common(1)[0][0] if sizes else 0
-    batch_ms = batch_bytes / (OUTPUT_RATE * 2) * 1000
-    result["batching"] = {
-        "append_bytes": batch_bytes,
-        "batch_ms": round(batch_ms, 1),
-        "frames_per_batch": round(batch_ms / FRAME_MS, 2),
-        "per_sample_mean_ms": round(batch_ms / 2, 1),
-        "per_sample_worst_ms": round(batch_ms, 1),
-        "over_20ms_frames_mean_ms": round((batch_ms - FRAME_MS) / 2, 1),
-        "over_20ms_frames_worst_ms": round(batch_ms - FRAME_MS, 1),
-    }
+    result["batching"] = _batching(recorders[OURS].append_sizes)
     if VENDOR in timed:
         ours, vendor = result["rows"][OURS], result["rows"][VENDOR]
         result["ratio_p50"] = round(ours["p50"] / vendor["p50"], 3)

@@ -45,6 +45,23 @@ from .common import (
     to_meeting,
 )
 
+__all__ = [
+    "BARGE_EVERY",
+    "MAX_LAG_FRAMES",
+    "QUESTION_CYCLE_SECONDS",
+    "Caller",
+    "DrivenSession",
+    "EmulatorProcess",
+    "caller_cycle",
+    "cpu_seconds",
+    "kill_leftover_emulators",
+    "loop_lag",
+    "rss_bytes",
+    "scaled_clock",
+    "start_sessions",
+    "system_busy",
+]
+
 QUESTION_CYCLE_SECONDS = 6.0
 """Each simulated caller asks a question every 6 s and listens to the answer."""
 BARGE_EVERY = 3

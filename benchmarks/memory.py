@@ -20,6 +20,8 @@ import numpy as np
 
 from .load import Caller, EmulatorProcess, rss_bytes, scaled_clock, start_sessions
 
+__all__ = ["MB", "run"]
+
 MB = 1024 * 1024
 
 

@@ -30,6 +30,22 @@ import numpy as np
 
 from .common import FRAME_BYTES, OUTPUT_RATE, WIRE_RATE, speech, to_meeting
 
+__all__ = [
+    "PASS_HZ",
+    "REJECT_HZ",
+    "SPEECH_TEXT",
+    "TONE_DBFS",
+    "Convert",
+    "Factory",
+    "converters",
+    "gain_db",
+    "one_shot",
+    "run",
+    "snr_db",
+    "streamed",
+    "tone",
+]
+
 Convert = Callable[[bytes], bytes]
 Factory = Callable[[], Convert]
 

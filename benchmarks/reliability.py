@@ -33,6 +33,8 @@ import numpy as np
 from .load import Caller, EmulatorProcess, loop_lag, start_sessions
 from .memory import run as memory_run
 
+__all__ = ["RESULTS", "SETTLE_SECONDS", "load", "main", "open_fds", "soak"]
+
 RESULTS = Path(__file__).resolve().parent / "results" / "reliability.json"
 SETTLE_SECONDS = 8.0
 """After the caller stops: long enough for the last answer to be generated and played."""

@@ -27,6 +27,8 @@ from typing import Any
 from . import input_cost, quality, report
 from .common import OURS, available_plugins, machine, quiet_logging
 
+__all__ = ["DEFAULT_OUT", "FIGURES", "FULL", "QUICK", "ROOT", "Runner", "main", "parser"]
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = Path(__file__).resolve().parent / "results"
 

@@ -24,6 +24,8 @@ from typing import Any
 
 from .common import PLUGINS, quiet_logging
 
+__all__ = ["TASKS", "main", "parser"]
+
 
 async def _conversation(args: argparse.Namespace) -> dict[str, Any]:
     from . import conversation

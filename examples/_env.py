@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Mapping
+
+__all__ = ["load_dotenv_here", "missing_room_settings", "room_settings_ready"]
 
 
 def load_dotenv_here() -> None:
@@ -31,3 +35,20 @@ def missing_room_settings(env: Mapping[str, str]) -> list[str]:
     if not (env.get("AZURE_VOICE_LIVE_ENDPOINT") or env.get("AZURE_COGNITIVE_SERVICES_ENDPOINT")):
         missing.append("AZURE_VOICE_LIVE_ENDPOINT")
     return missing
+
+
+def room_settings_ready() -> bool:
+    """Read ``.env``, then name on stderr whatever a room agent still lacks.
+
+    For a room agent's ``main()``, which exits with status 2 when this is False,
+    before anything connects.
+    """
+    load_dotenv_here()
+    missing = missing_room_settings(os.environ)
+    if missing:
+        print(
+            "error: missing setting(s): " + ", ".join(missing) + ". Set them in the "
+            "environment or in a .env file in the current directory.",
+            file=sys.stderr,
+        )
+    return not missing

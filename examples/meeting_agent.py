@@ -27,7 +27,7 @@ import sys
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from _env import load_dotenv_here, missing_room_settings
+from _env import room_settings_ready
 from videosdk.agents import (
     Agent,
     AgentSession,
@@ -39,6 +39,8 @@ from videosdk.agents import (
 )
 
 from videosdk_plugins_azure import AzureVoiceLive, AzureVoiceLiveConfig
+
+__all__ = ["AGENT_NAME", "MeetingAssistant", "build_model", "entrypoint", "main", "make_context"]
 
 AGENT_NAME = "Azure Voice Live Agent"
 
@@ -96,14 +98,7 @@ def make_context() -> JobContext:
 
 
 def main() -> int:
-    load_dotenv_here()
-    missing = missing_room_settings(os.environ)
-    if missing:
-        print(
-            "error: missing setting(s): " + ", ".join(missing) + ". Set them in the "
-            "environment or in a .env file in the current directory.",
-            file=sys.stderr,
-        )
+    if not room_settings_ready():
         return 2
     WorkerJob(entrypoint=entrypoint, jobctx=make_context).start()
     return 0

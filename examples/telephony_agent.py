@@ -28,14 +28,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import os
 import sys
 import time
 from typing import Any
 
-from _env import load_dotenv_here, missing_room_settings
+from _env import room_settings_ready
+from _scenario import tool_result
 from videosdk.agents import (
     Agent,
     AgentSession,
@@ -56,6 +56,20 @@ from videosdk_plugins_azure.emulator import (
     synthesize,
 )
 from videosdk_plugins_azure.testing import LocalRoom
+
+__all__ = [
+    "CALLER_LINE",
+    "GREETING",
+    "ORDERS",
+    "PHONE_RATE",
+    "PhoneAgent",
+    "build_model",
+    "entrypoint",
+    "main",
+    "make_context",
+    "offline",
+    "order_reply",
+]
 
 PHONE_RATE = 8000
 GREETING = "Thanks for calling Contoso. How can I help?"
@@ -127,16 +141,14 @@ def make_context() -> JobContext:
 
 
 def order_reply(ctx: ReplyContext) -> str:
-    for output in ctx.tool_outputs.values():
-        try:
-            order = json.loads(output)
-            return (
-                f"Your order {order['order_id']} has {order['status']} "
-                f"and should arrive on {order['arrives']}."
-            )
-        except (ValueError, KeyError, TypeError):
-            continue
-    return "Sorry, I couldn't find that order."
+    """The scripted answer reads the tool's real output, as the model would."""
+    order = tool_result(ctx, ("order_id", "status", "arrives"))
+    if order is None:
+        return "Sorry, I couldn't find that order."
+    return (
+        f"Your order {order['order_id']} has {order['status']} "
+        f"and should arrive on {order['arrives']}."
+    )
 
 
 async def offline() -> int:
@@ -214,14 +226,7 @@ def main() -> int:
         except (TimeoutError, RuntimeError) as e:
             print(f"error: {e}", file=sys.stderr)
             return 1
-    load_dotenv_here()
-    missing = missing_room_settings(os.environ)
-    if missing:
-        print(
-            "error: missing setting(s): " + ", ".join(missing) + ". Set them in the "
-            "environment or in a .env file in the current directory.",
-            file=sys.stderr,
-        )
+    if not room_settings_ready():
         return 2
     WorkerJob(entrypoint=entrypoint, jobctx=make_context).start()
     return 0

@@ -25,12 +25,23 @@ import time
 from typing import Any
 
 from _env import load_dotenv_here
-from azure.core.exceptions import ClientAuthenticationError
+from _errors import FAILURES, explain
 from videosdk.agents import Agent, Pipeline
 
-from videosdk_plugins_azure import AzureVoiceLive, AzureVoiceLiveConfig, VoiceLiveError
+from videosdk_plugins_azure import AzureVoiceLive, AzureVoiceLiveConfig
 from videosdk_plugins_azure.emulator import Scenario, Turn, VoiceLiveEmulator
 from videosdk_plugins_azure.testing import LocalRoom
+
+__all__ = [
+    "ANSWER_TIMEOUT",
+    "QUESTIONS",
+    "SCRIPTED_ANSWERS",
+    "TextAssistant",
+    "ask",
+    "build_model",
+    "main",
+    "run",
+]
 
 QUESTIONS = (
     "In one sentence, what is Azure Voice Live?",
@@ -112,17 +123,8 @@ def main() -> int:
         load_dotenv_here()
     try:
         return asyncio.run(run(args))
-    except VoiceLiveError as e:
-        print(f"error: Voice Live: {e}", file=sys.stderr)
-    except ClientAuthenticationError as e:
-        first = str(e.message or e).splitlines()[0]
-        print(
-            f"error: no usable Azure credential ({first}). Set AZURE_VOICE_LIVE_API_KEY, "
-            "or sign in with `az login` / a managed identity.",
-            file=sys.stderr,
-        )
-    except (TimeoutError, RuntimeError, ValueError, OSError) as e:
-        print(f"error: {type(e).__name__}: {e}", file=sys.stderr)
+    except FAILURES as e:
+        print(explain(e), file=sys.stderr)
     return 1
 
 

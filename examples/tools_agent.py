@@ -36,6 +36,18 @@ from videosdk_plugins_azure.emulator import (
 )
 from videosdk_plugins_azure.testing import LocalRoom
 
+__all__ = [
+    "DOCS_MCP",
+    "QUESTIONS",
+    "SCRIPT",
+    "TravelAgent",
+    "approve_docs",
+    "build_model",
+    "main",
+    "report",
+    "talk",
+]
+
 DOCS_MCP = McpServer(
     "microsoft_docs",
     "https://learn.microsoft.com/api/mcp",

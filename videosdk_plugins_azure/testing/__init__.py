@@ -11,7 +11,8 @@ or your own agent with any ``RealtimeBaseModel``::
         print(room.chat_items())
 """
 
-from ._room import BUS_EVENTS, MODEL_EVENTS, PIPELINE_EVENTS, SESSION_EVENTS, Event, LocalRoom
+from ._events import BUS_EVENTS, MODEL_EVENTS, PIPELINE_EVENTS, SESSION_EVENTS, Event
+from ._room import LocalRoom
 
 __all__ = [
     "BUS_EVENTS",

@@ -141,6 +141,16 @@ class FakeMicTrack(MediaStreamTrack):
             if not fut.done():
                 fut.set_exception(reason)
 
+    def delay(self, seconds: float) -> None:
+        """Send the next frame ``seconds`` later than its schedule, as network jitter does.
+
+        A caller and a speaker driven by one harness keep a fixed phase between
+        their 20 ms clocks for a whole call; shifting it per turn spreads what the
+        agent's answer waits for the next output tick, as in a real meeting.
+        """
+        if self._due is not None:
+            self._due += seconds
+
     @property
     def pending_frames(self) -> int:
         """Frames queued but not yet handed to the listener."""
