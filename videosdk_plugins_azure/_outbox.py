@@ -15,7 +15,12 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Outbox"]
+__all__ = ["MAX_CONTROL_EVENTS", "Outbox"]
+
+MAX_CONTROL_EVENTS = 256
+"""Control events queued behind a socket that is down or slow before the app's own
+requests (text turns, ``say``) are refused with an error; the call's own events are
+always queued."""
 
 
 @dataclass
@@ -32,9 +37,11 @@ class _Entry:
 class Outbox:
     """A FIFO of client events; audio entries are bounded by ``max_audio_bytes``."""
 
-    def __init__(self, max_audio_bytes: int) -> None:
+    def __init__(self, max_audio_bytes: int, max_control: int = MAX_CONTROL_EVENTS) -> None:
         self._entries: deque[_Entry] = deque()
         self._audio_bytes = 0
+        self._control = 0
+        self.max_control = max_control
         self.max_audio_bytes = max_audio_bytes
         self.dropped_audio_bytes = 0
         self.dropped_audio_chunks = 0
@@ -47,8 +54,14 @@ class Outbox:
     def audio_bytes(self) -> int:
         return self._audio_bytes
 
+    @property
+    def control_full(self) -> bool:
+        """Whether the app's own requests are refused for now (:data:`MAX_CONTROL_EVENTS`)."""
+        return self._control >= self.max_control
+
     def put(self, event: dict[str, Any], *, urgent: bool = False) -> None:
         """Queue a control event; ``urgent`` ones (a cancel) go before queued audio."""
+        self._control += 1
         if urgent:
             self._entries.appendleft(_Entry(event))
         else:
@@ -87,6 +100,7 @@ class Outbox:
             await self._ready.wait()
         entry = self._entries.popleft()
         if entry.event is not None:
+            self._control -= 1
             return entry.event
         self._audio_bytes -= entry.audio_bytes
         return {
@@ -104,4 +118,6 @@ class Outbox:
         self._entries = deque(
             e for e in self._entries if e.event is None or e.event.get("type") != event_type
         )
-        return before - len(self._entries)
+        dropped = before - len(self._entries)
+        self._control -= dropped
+        return dropped

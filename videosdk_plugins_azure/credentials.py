@@ -108,9 +108,9 @@ class GuardedCredential(_CredentialShim):
     the original stays attached as ``__cause__``.
     """
 
-    def __init__(self, inner: AsyncTokenCredential, timeout: float = TOKEN_TIMEOUT) -> None:
+    def __init__(self, inner: AsyncTokenCredential, timeout: float | None = None) -> None:
         self._inner = inner
-        self._timeout = timeout
+        self._timeout = TOKEN_TIMEOUT if timeout is None else timeout
 
     async def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
         try:

@@ -48,6 +48,7 @@ from .core.base import DEFAULT_RESPONSE_TIMEOUT
 from .core.effects import ModelEvent
 from .core.link import LinkState
 from .credentials import default_credential, normalize_credential
+from .errors import VoiceLiveError
 from .tools import ToolRunner, decide_approval, hand_off
 from .transport import Transport
 
@@ -289,6 +290,12 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
             raise TypeError(f"{hook}() expects a str, got {type(message).__name__}")
         if not message.strip():
             raise ValueError(f"{hook}() needs non-empty text")
+        if self._transport.outbox.control_full:
+            raise VoiceLiveError(
+                "backlog_full",
+                f"{hook}() refused: {self._transport.outbox.max_control} events already wait "
+                "for the Voice Live connection; try again once it is back",
+            )
         return message
 
     async def interrupt(self) -> None:

@@ -170,8 +170,8 @@ class CallBase:
 
     def barge_in(self, *, cancel_on_server: bool) -> None:
         """Stop the agent: drop its audio, flush the speaker, cut the history to what was heard."""
-        if not self.calls.speaking:
-            return
+        if not self.calls.interruptible:
+            return  # already silenced: a repeated interrupt must not repeat its requests
         position = self.speaker.flush() if self.speaker.present() else None
         active = self.calls.active
         cancelled_before = active is None or active.dropped

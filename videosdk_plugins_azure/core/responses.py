@@ -255,6 +255,12 @@ class CallState:
         return "first" if first else "play"
 
     @property
+    def interruptible(self) -> bool:
+        """Something a barge-in would still silence: audio on the speaker, or a live answer
+        that was not interrupted already."""
+        return bool(self._speaker) or (self.active is not None and not self.active.dropped)
+
+    @property
     def speaking(self) -> bool:
         """A response is being generated or may still be playing."""
         return self.active is not None or bool(self._speaker)
@@ -281,7 +287,7 @@ class CallState:
             response.heard_ms = heard * 2 / self.bytes_per_ms
             silenced.append(response)
         active = self.active
-        if active is not None and active not in silenced:
+        if active is not None and active not in silenced and not active.dropped:
             active.dropped = True
             if active.has_audio:
                 active.heard_ms = active.audio_ms(self.bytes_per_ms)
