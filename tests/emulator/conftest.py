@@ -24,7 +24,10 @@ MODEL = "gpt-realtime"
 
 @pytest.fixture
 async def emu() -> AsyncIterator[VoiceLiveEmulator]:
-    async with VoiceLiveEmulator(api_key=KEY, speed=math.inf, tts="synthetic") as emulator:
+    """Unpaced and with an instant model: tests that measure latency set it themselves."""
+    async with VoiceLiveEmulator(
+        api_key=KEY, speed=math.inf, tts="synthetic", model_latency=0
+    ) as emulator:
         yield emulator
 
 

@@ -55,6 +55,8 @@ async def test_cli_prints_one_ready_line_and_serves_the_sdk_quickstart(tmp_path:
         "cli-key",
         "--speed",
         "0",
+        "--model-latency",
+        "0",
         "--scenario",
         str(script),
     )

@@ -367,7 +367,9 @@ async def test_out_of_band_response_runs_calls_outside_the_conversation(
 async def test_cancel_while_an_mcp_call_runs() -> None:
     scenario = Scenario([Turn(calls=[McpCall("docs", "search", output="late")])])
     async with (
-        VoiceLiveEmulator(api_key=KEY, speed=1.0, tts="synthetic", scenario=scenario) as emu,
+        VoiceLiveEmulator(
+            api_key=KEY, speed=1.0, tts="synthetic", scenario=scenario, model_latency=0
+        ) as emu,
         sdk(emu) as conn,
     ):
         await mcp_session(conn, server(require_approval="never"))

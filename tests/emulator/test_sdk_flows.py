@@ -119,7 +119,9 @@ async def test_bearer_token_credential() -> None:
         async def __aexit__(self, *args: object) -> None:
             pass
 
-    async with VoiceLiveEmulator(token="tok-abc", speed=math.inf, tts="synthetic") as emu:
+    async with VoiceLiveEmulator(
+        token="tok-abc", speed=math.inf, tts="synthetic", model_latency=0
+    ) as emu:
         async with sdk(emu, credential=Credential()) as conn:
             await recv_until(conn, "session.created")
         assert emu.connections[0].auth == "bearer"
@@ -150,8 +152,15 @@ def test_refuses_non_loopback_bind_unless_allowed() -> None:
 # -- session ------------------------------------------------------------------------------
 
 
-async def test_session_update_merges_and_null_clears(emu: VoiceLiveEmulator) -> None:
-    async with sdk(emu) as conn:
+async def test_session_update_merges_and_null_clears() -> None:
+    """OpenAI's reading of ``session.update``, which Voice Live does not follow (§9):
+    only under ``session_semantics="merge"``."""
+    async with (
+        VoiceLiveEmulator(
+            api_key=KEY, speed=math.inf, tts="synthetic", model_latency=0, session_semantics="merge"
+        ) as emu,
+        sdk(emu) as conn,
+    ):
         await recv_until(conn, "session.created")
         await conn.session.update(session=m.RequestSession(instructions="Be brief.", voice="alloy"))
         first = (await recv_until(conn, "session.updated"))[-1].session
@@ -191,7 +200,7 @@ async def test_invalid_session_values_name_the_param(
 
 async def test_input_format_cannot_change_after_audio(emu: VoiceLiveEmulator) -> None:
     async with sdk(emu) as conn:
-        await recv_until(conn, "session.created")
+        await session_ready(conn)
         await stream(conn, quiet(RATE, 0.1), RATE)
         await conn.session.update(session={"input_audio_format": "g711_ulaw"})
         error = (await recv_until(conn, "error"))[-1]
@@ -464,7 +473,10 @@ async def test_word_timestamps_and_visemes(emu: VoiceLiveEmulator) -> None:
 
 
 async def test_paced_output_takes_real_time() -> None:
-    async with VoiceLiveEmulator(api_key=KEY, speed=4.0, tts="synthetic") as emu, sdk(emu) as conn:
+    async with (
+        VoiceLiveEmulator(api_key=KEY, speed=4.0, tts="synthetic", model_latency=0) as emu,
+        sdk(emu) as conn,
+    ):
         await session_ready(conn)
         loop = asyncio.get_running_loop()
         await conn.response.create(response=spoken("This sentence lasts a couple of seconds."))
@@ -481,7 +493,10 @@ async def test_paced_output_takes_real_time() -> None:
 
 
 async def test_response_cancel_finishes_with_incomplete_item() -> None:
-    async with VoiceLiveEmulator(api_key=KEY, speed=1.0, tts="synthetic") as emu, sdk(emu) as conn:
+    async with (
+        VoiceLiveEmulator(api_key=KEY, speed=1.0, tts="synthetic", model_latency=0) as emu,
+        sdk(emu) as conn,
+    ):
         await session_ready(conn)
         await conn.response.create(
             response=spoken("This is a long answer that will be cut off before it ends.")
@@ -503,7 +518,10 @@ async def test_response_cancel_finishes_with_incomplete_item() -> None:
 
 
 async def test_response_create_while_active_is_rejected() -> None:
-    async with VoiceLiveEmulator(api_key=KEY, speed=1.0, tts="synthetic") as emu, sdk(emu) as conn:
+    async with (
+        VoiceLiveEmulator(api_key=KEY, speed=1.0, tts="synthetic", model_latency=0) as emu,
+        sdk(emu) as conn,
+    ):
         await session_ready(conn)
         await conn.response.create(response=spoken("A reply that takes a little while to say."))
         await recv_until(conn, "response.created")
@@ -516,7 +534,10 @@ async def test_response_create_while_active_is_rejected() -> None:
 
 @pytest.mark.parametrize("auto_truncate", [False, True])
 async def test_barge_in_cancels_with_turn_detected(auto_truncate: bool) -> None:
-    async with VoiceLiveEmulator(api_key=KEY, speed=1.0, tts="synthetic") as emu, sdk(emu) as conn:
+    async with (
+        VoiceLiveEmulator(api_key=KEY, speed=1.0, tts="synthetic", model_latency=0) as emu,
+        sdk(emu) as conn,
+    ):
         await session_ready(conn, turn_detection=m.ServerVad(auto_truncate=auto_truncate))
         await conn.response.create(
             response=spoken("Let me tell you a very long story about the sea and the ships.")
@@ -542,7 +563,10 @@ async def test_barge_in_cancels_with_turn_detected(auto_truncate: bool) -> None:
 
 
 async def test_no_interrupt_response_keeps_talking() -> None:
-    async with VoiceLiveEmulator(api_key=KEY, speed=2.0, tts="synthetic") as emu, sdk(emu) as conn:
+    async with (
+        VoiceLiveEmulator(api_key=KEY, speed=2.0, tts="synthetic", model_latency=0) as emu,
+        sdk(emu) as conn,
+    ):
         await session_ready(conn, turn_detection=m.ServerVad(interrupt_response=False))
         await conn.response.create(
             response=spoken("I will finish this sentence no matter what you say.")
@@ -732,7 +756,7 @@ async def test_malformed_client_events_get_an_error_and_the_socket_stays(
     emu: VoiceLiveEmulator, frame: str, code: str
 ) -> None:
     async with sdk(emu) as conn:
-        await recv_until(conn, "session.created")
+        await session_ready(conn)
         await conn._connection.send_str(frame)  # raw frame: the SDK cannot send invalid JSON
         error = (await recv_until(conn, "error"))[-1]
         assert error.error.code == code
@@ -742,7 +766,7 @@ async def test_malformed_client_events_get_an_error_and_the_socket_stays(
 
 async def test_a_bad_connection_does_not_disturb_another(emu: VoiceLiveEmulator) -> None:
     async with sdk(emu) as good, sdk(emu) as bad:
-        await recv_until(good, "session.created")
+        await session_ready(good)
         await recv_until(bad, "session.created")
         for _ in range(5):
             await bad._connection.send_str("garbage")

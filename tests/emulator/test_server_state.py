@@ -42,6 +42,7 @@ from videosdk_plugins_azure.emulator._actions import (
 from videosdk_plugins_azure.emulator._context import ConnectionContext
 from videosdk_plugins_azure.emulator._errors import ProtocolError
 from videosdk_plugins_azure.emulator._input_audio import InputAudio
+from videosdk_plugins_azure.emulator._latency import DEFAULT_MODEL_LATENCY
 from videosdk_plugins_azure.emulator._plan import ActiveResponse
 from videosdk_plugins_azure.emulator._state import ServiceState
 from videosdk_plugins_azure.emulator._wire import parse_client_frame
@@ -82,7 +83,10 @@ def make_state(
     speed: float = math.inf,
     registry: ToolTurnRegistry | None = None,
     clock: Clock | None = None,
+    configured: bool = True,
 ) -> ServiceState:
+    """A session's state; ``configured`` applies a first (empty) ``session.update``, as
+    the service wants before anything else (§9), and drops its events."""
     counter = itertools.count(1)
     record = EmulatorConnection(
         0, path="/voice-live/realtime", query={"model": "gpt-realtime"}, headers={}, auth="api-key"
@@ -93,7 +97,10 @@ def make_state(
         tool_turns=registry if registry is not None else ToolTurnRegistry(),
         record=record,
     )
-    return ServiceState(ctx, clock=clock or Clock())
+    state = ServiceState(ctx, clock=clock or Clock())
+    if configured:
+        list(state.receive({"type": "session.update", "session": {}}))
+    return state
 
 
 def sent(actions: Iterable[Action]) -> list[dict[str, Any]]:
@@ -159,7 +166,9 @@ def test_event_names_come_from_the_sdk_and_serialise_as_plain_strings() -> None:
 async def test_every_event_the_emulator_sends_is_a_known_server_event_type() -> None:
     scenario = Scenario([Turn(calls=[FunctionCall("get_weather", {"city": "Oslo"})], reply="Sun.")])
     async with (
-        VoiceLiveEmulator(api_key=KEY, speed=math.inf, tts="synthetic", scenario=scenario) as emu,
+        VoiceLiveEmulator(
+            api_key=KEY, speed=math.inf, tts="synthetic", scenario=scenario, model_latency=0
+        ) as emu,
         sdk(emu) as conn,
     ):
         await recv_until(conn, "session.created")
@@ -189,7 +198,7 @@ async def test_every_event_the_emulator_sends_is_a_known_server_event_type() -> 
 
 
 def test_session_created_first_then_updates_reach_the_record() -> None:
-    state = make_state()
+    state = make_state(configured=False)
     (opened,) = sent(state.opened())
     assert opened["type"] == "session.created"
     assert opened["session"]["id"] == state.session["id"]
@@ -427,9 +436,11 @@ async def test_emulator_attributes_are_the_shared_live_settings() -> None:
     emu.scenario = Scenario([Turn(reply="x")])
     assert emu.settings.speed == 1.0
     assert emu.settings.scenario is emu.scenario
+    assert emu.settings.model_latency == DEFAULT_MODEL_LATENCY
+    emu.model_latency = 0.0
     assert emu.settings.model_latency == 0.0
-    emu.faults.model_latency = 0.5
-    assert emu.settings.model_latency == 0.5
+    emu.session_semantics = "merge"
+    assert emu.settings.session_semantics == "merge"
     assert isinstance(emu.tool_turns, ToolTurnRegistry)
 
 
@@ -487,7 +498,9 @@ async def test_any_controls_can_be_attached_to_a_record() -> None:
 async def test_expire_ends_the_session_like_the_duration_cap() -> None:
     from azure.ai.voicelive.aio import ConnectionClosed
 
-    async with VoiceLiveEmulator(api_key=KEY, speed=math.inf, tts="synthetic") as emu:
+    async with VoiceLiveEmulator(
+        api_key=KEY, speed=math.inf, tts="synthetic", model_latency=0
+    ) as emu:
         async with sdk(emu) as conn:
             await recv_until(conn, "session.created")
             record = await emu.wait_for_connection()

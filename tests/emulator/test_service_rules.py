@@ -3,15 +3,19 @@
 Each rule is tested on :func:`apply_session_update` directly, and the ones a
 client meets first (replace semantics, strict keys, echo cancellation) also
 through the real SDK over a socket, since that is where a plugin meets them.
+"Configure first" and the fixed detector span events, so they are tested over
+the socket only, under both session semantics.
 """
 
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from azure.ai.voicelive import models as m
 
 from videosdk_plugins_azure.emulator import VoiceLiveEmulator
 from videosdk_plugins_azure.emulator._session import apply_session_update, default_session
@@ -20,10 +24,12 @@ from videosdk_plugins_azure.protocol.session import (
     DEFAULT_SESSION_SEMANTICS,
     EC_NOT_SUPPORTED,
     SESSION_FIELDS,
+    SESSION_NOT_CONFIGURED,
     TURN_DETECTION_TYPE_FIXED,
+    SessionSemantics,
 )
 
-from .conftest import assert_rejected, recv_until, sdk
+from .conftest import KEY, assert_rejected, recv_until, sdk, types
 
 BASE = default_session(session_id="sess_r", model="gpt-realtime", api_version=None, now=1000.0)
 AGENT = default_session(
@@ -214,3 +220,76 @@ def test_the_same_detector_may_be_retuned_and_switched_off() -> None:
     assert update({"voice": "echo"}, BASE, configured=True)["turn_detection"]["type"] == (
         "server_vad"
     )
+
+
+async def test_the_fixed_detector_holds_over_the_socket(emu: VoiceLiveEmulator) -> None:
+    async with sdk(emu) as conn:
+        await recv_until(conn, "session.created")
+        await conn.session.update(session={"turn_detection": SEMANTIC})
+        await recv_until(conn, "session.updated")
+        await conn.session.update(session={"instructions": "no detector"}, event_id="evt-td")
+        error = (await recv_until(conn, "error"))[-1].error
+        assert (error.code, error.param, error.event_id) == (
+            TURN_DETECTION_TYPE_FIXED,
+            "session.turn_detection.type",
+            "evt-td",
+        )
+        await conn.session.update(session={"turn_detection": SEMANTIC, "instructions": "kept"})
+        assert (await recv_until(conn, "session.updated"))[-1].session.instructions == "kept"
+
+
+# -- configure first --------------------------------------------------------------------------
+
+
+@pytest.fixture(params=["replace", "merge"])
+async def either(request: pytest.FixtureRequest) -> Any:
+    """An emulator under each session semantics: the rule holds in both."""
+    semantics: SessionSemantics = request.param
+    async with VoiceLiveEmulator(
+        api_key=KEY,
+        speed=math.inf,
+        tts="synthetic",
+        model_latency=0,
+        session_semantics=semantics,
+    ) as emulator:
+        yield emulator
+
+
+async def test_events_before_the_first_session_update_are_refused(
+    either: VoiceLiveEmulator,
+) -> None:
+    async with sdk(either) as conn:
+        await recv_until(conn, "session.created")
+        await conn.response.create(event_id="evt-early")
+        await conn.input_audio_buffer.append(audio="AAAA", event_id="evt-audio")
+        item = m.UserMessageItem(content=[m.InputTextContentPart(text="hi")])
+        await conn.conversation.item.create(item=item, event_id="evt-item")
+        errors = [(await recv_until(conn, "error"))[-1].error for _ in range(3)]
+        assert [(e.code, e.param, e.event_id) for e in errors] == [
+            (SESSION_NOT_CONFIGURED, "type", "evt-early"),
+            (SESSION_NOT_CONFIGURED, "type", "evt-audio"),
+            (SESSION_NOT_CONFIGURED, "type", "evt-item"),
+        ]
+        assert "response.create" in errors[0].message
+        await conn.session.update(session={"instructions": "now"})
+        await recv_until(conn, "session.updated")
+        await conn.response.create()
+        events = await recv_until(conn, "response.done")
+    assert "error" not in types(events)
+    record = either.last_connection
+    assert record.input_audio_bytes == 0  # the refused audio never reached the buffer
+    created = record.events("conversation.item.created", source="server")
+    assert [e["item"]["role"] for e in created] == ["assistant"]  # the refused item never was
+    assert [e["type"] for e in record.events(source="server")].count("response.created") == 1
+
+
+async def test_a_rejected_first_update_does_not_configure(either: VoiceLiveEmulator) -> None:
+    async with sdk(either) as conn:
+        await recv_until(conn, "session.created")
+        await conn.session.update(session={"model_provider": "openai"})
+        assert (await recv_until(conn, "error"))[-1].error.code == "unknown_parameter"
+        await conn.response.create()
+        assert (await recv_until(conn, "error"))[-1].error.code == SESSION_NOT_CONFIGURED
+        await conn.session.update(session={"turn_detection": SEMANTIC})  # may pick any detector
+        updated = (await recv_until(conn, "session.updated"))[-1].session
+        assert updated.turn_detection.type == "azure_semantic_vad"

@@ -32,7 +32,7 @@ class Assistant(Agent):
 @pytest.fixture
 async def emu() -> AsyncIterator[VoiceLiveEmulator]:
     async with VoiceLiveEmulator(
-        api_key=KEY, speed=math.inf, tts="auto", record_audio=True
+        api_key=KEY, speed=math.inf, tts="auto", record_audio=True, model_latency=0
     ) as emulator:
         yield emulator
 

@@ -21,6 +21,7 @@ import signal
 import sys
 
 from ..protocol.session import DEFAULT_SESSION_SEMANTICS, SESSION_SEMANTICS
+from ._context import TTS_ENGINES
 from ._latency import DEFAULT_LATENCY_JITTER, DEFAULT_MODEL_LATENCY, DEFAULT_SEED
 from ._scenario import Scenario
 from ._server import VoiceLiveEmulator
@@ -49,7 +50,7 @@ def parser() -> argparse.ArgumentParser:
         help="pace output audio at SPEED x real time; 0 sends it unpaced",
     )
     p.add_argument("--chunk-ms", type=int, default=100, help="milliseconds of audio per delta")
-    p.add_argument("--tts", choices=["auto", "espeak", "synthetic"], default="auto")
+    p.add_argument("--tts", choices=sorted(TTS_ENGINES), default="auto")
     p.add_argument("--scenario", help='a JSON file: {"turns": [{"user", "reply", "calls"}]}')
     _add_service_rules(p)
     p.add_argument("--tls-cert", metavar="PATH", help="PEM certificate: serve wss:// (TLS)")

@@ -100,6 +100,7 @@ class VoiceLiveEmulator:
     session_semantics: Delegated[SessionSemantics] = Delegated("settings")
     model_latency: Delegated[float] = Delegated("settings")
     latency_jitter: Delegated[float] = Delegated("settings")
+    seed: Delegated[int] = Delegated("settings")
 
     def __init__(
         self,
@@ -143,8 +144,9 @@ class VoiceLiveEmulator:
             seed=seed,
         )
         """What every connection shares, live. The ``scenario``, ``faults``, ``speed``,
-        ``chunk_ms``, ``tts``, ``session_semantics``, ``model_latency`` and
-        ``latency_jitter`` attributes are views of it."""
+        ``chunk_ms``, ``tts``, ``session_semantics``, ``model_latency``,
+        ``latency_jitter`` and ``seed`` attributes are views of it (a new ``seed``
+        seeds the connections accepted after the change)."""
         self._tls = server_tls(tls_cert, tls_key)
         self.record_audio = record_audio
         self.connections: list[EmulatorConnection] = []
