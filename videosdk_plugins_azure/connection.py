@@ -116,7 +116,7 @@ class ReconnectPolicy:
     max_backoff: float = 8.0
     jitter: float = 0.25
     give_up_after: float = 60.0
-    young_session: float = 10.0
+    young_session: float = 2.0
 
     def __post_init__(self) -> None:
         values = (

@@ -46,7 +46,6 @@ DEFAULT_RESPONSE_TIMEOUT = 30.0
 log = logging.getLogger("videosdk_plugins_azure")
 
 
-
 class CallBase:
     """One call's state, from the first connect to ``aclose()``; it survives reconnects."""
 

@@ -26,6 +26,7 @@ from .effects import (
     StartTool,
     SyncAgent,
 )
+from .fields import ident, obj, text
 from .link import Trigger
 from .mcp import MCP_HANDLERS
 from .usage import flatten_usage
@@ -44,17 +45,15 @@ Handler = Callable[["CallCore", Any], None]
 
 
 def _session_updated(core: CallCore, event: m.ServerEventSessionUpdated) -> None:
-    session = event.get("session")
-    detection = session.get("turn_detection") if hasattr(session, "get") else None
-    core.server_turn_detection = dict(detection) if detection else {}
+    core.server_turn_detection = dict(obj(obj(event, "session"), "turn_detection"))
     if core.link.fire(Trigger.CONFIGURED):
         core.effect(Settled())
 
 
 def _error(core: CallCore, event: m.ServerEventError) -> None:
-    error = event.get("error") or {}
-    code = str(error.get("code") or error.get("type") or "error")
-    message = str(error.get("message") or "")
+    error = obj(event, "error")
+    code = text(error, "code") or text(error, "type") or "error"
+    message = text(error, "message")
     where = route(code, error.get("event_id"), configuring=core.link.setting_up)
     _ERROR_ROUTES[where](core, code, message, error)
 
@@ -89,7 +88,7 @@ def _setup_rejected(core: CallCore, code: str, message: str, error: Any) -> None
         code,
         f"Voice Live rejected the session configuration: {message}",
         recoverable=False,
-        param=error.get("param"),
+        param=ident(error, "param"),
     )
     core.effect(Settled())
 
@@ -101,7 +100,7 @@ def _fatal(core: CallCore, code: str, message: str, error: Any) -> None:
 
 def _report(core: CallCore, code: str, message: str, error: Any) -> None:
     # session_expired: the service closes next (1001) and the plugin reconnects
-    core.report(VoiceLiveError(code, message, recoverable=True, param=error.get("param")))
+    core.report(VoiceLiveError(code, message, recoverable=True, param=ident(error, "param")))
 
 
 _ERROR_ROUTES: dict[ErrorRoute, Callable[[CallCore, str, str, Any], None]] = {
@@ -116,8 +115,8 @@ _ERROR_ROUTES: dict[ErrorRoute, Callable[[CallCore, str, str, Any], None]] = {
 
 
 def _warning(core: CallCore, event: m.ServerEventWarning) -> None:
-    warning = event.get("warning") or {}
-    log.warning("Voice Live warning %s: %s", warning.get("code"), warning.get("message"))
+    warning = obj(event, "warning")
+    log.warning("Voice Live warning %s: %s", text(warning, "code"), text(warning, "message"))
 
 
 # -- the caller ------------------------------------------------------------------------------
@@ -126,8 +125,8 @@ def _warning(core: CallCore, event: m.ServerEventWarning) -> None:
 def _speech_started(core: CallCore, event: m.ServerEventInputAudioBufferSpeechStarted) -> None:
     if core.turn_detection().get("interrupt_response", True):
         core.barge_in(cancel_on_server=False)
-    for _, text in core.calls.flush_transcripts():
-        core.agent_final(text)
+    for _, final in core.calls.flush_transcripts():
+        core.agent_final(final)
     core.calls.user_spoke()
     core.turn.started()
     core.effect(SyncAgent())
@@ -144,29 +143,29 @@ def _speech_stopped(core: CallCore, event: m.ServerEventInputAudioBufferSpeechSt
 def _transcription_delta(
     core: CallCore, event: m.ServerEventConversationItemInputAudioTranscriptionDelta
 ) -> None:
-    text = core.turn.transcript_delta(str(event.get("item_id")), str(event.get("delta") or ""))
-    core.emit("realtime_model_transcription", {"role": "user", "text": text, "is_final": False})
+    partial = core.turn.transcript_delta(str(ident(event, "item_id")), text(event, "delta"))
+    core.emit("realtime_model_transcription", {"role": "user", "text": partial, "is_final": False})
 
 
 def _transcription_completed(
     core: CallCore, event: m.ServerEventConversationItemInputAudioTranscriptionCompleted
 ) -> None:
-    core.turn.transcript_closed(str(event.get("item_id")))
-    text = str(event.get("transcript") or "").strip()
-    if not text:
+    core.turn.transcript_closed(str(ident(event, "item_id")))
+    words = text(event, "transcript").strip()
+    if not words:
         return
-    core.metric("set_user_transcript", transcript=text)
-    core.history.remember(m.UserMessageItem(content=[m.InputTextContentPart(text=text)]).as_dict())
-    core.emit("realtime_model_transcription", {"role": "user", "text": text, "is_final": True})
+    core.metric("set_user_transcript", transcript=words)
+    core.history.remember(m.UserMessageItem(content=[m.InputTextContentPart(text=words)]).as_dict())
+    core.emit("realtime_model_transcription", {"role": "user", "text": words, "is_final": True})
 
 
 def _transcription_failed(
     core: CallCore, event: m.ServerEventConversationItemInputAudioTranscriptionFailed
 ) -> None:
-    error = event.get("error") or {}
-    core.turn.transcript_closed(str(event.get("item_id")))
-    reason = error.get("message") or "unknown reason"
-    code = str(error.get("code") or "transcription_failed")
+    error = obj(event, "error")
+    core.turn.transcript_closed(str(ident(event, "item_id")))
+    reason = text(error, "message") or "unknown reason"
+    code = text(error, "code") or "transcription_failed"
     core.report(VoiceLiveError(code, f"user transcription failed: {reason}", recoverable=True))
 
 
@@ -174,30 +173,32 @@ def _transcription_failed(
 
 
 def _response_created(core: CallCore, event: m.ServerEventResponseCreated) -> None:
-    response = event.get("response") or {}
-    core.calls.response_created(str(response.get("id")))
+    core.calls.response_created(str(ident(obj(event, "response"), "id")))
     core.framer.reset()
     if core.speaker.present():
         core.effect(ResumeSpeaker())
 
 
 def _output_item_added(core: CallCore, event: m.ServerEventResponseOutputItemAdded) -> None:
-    item = event.get("item") or {}
-    if item.get("type") == "message":
-        core.calls.item_added(event.get("response_id"), item.get("id"))
+    item = obj(event, "item")
+    if text(item, "type") == "message":
+        core.calls.item_added(ident(event, "response_id"), ident(item, "id"))
 
 
 def _audio_delta(core: CallCore, event: m.ServerEventResponseAudioDelta) -> None:
-    delta = event.delta
+    try:
+        delta = event.delta
+    except (TypeError, ValueError):  # not base64 (binascii.Error is a ValueError)
+        return
     if not isinstance(delta, bytes | bytearray) or not delta:
         return
-    response_id = event.get("response_id")
+    response_id = ident(event, "response_id")
     response = core.calls.get(response_id)
     present = core.speaker.present()
     placing = present and response is not None and not response.has_audio
     decision = core.calls.audio(
         response_id,
-        event.get("item_id"),
+        ident(event, "item_id"),
         len(delta),
         speaker_at=core.speaker.position() if placing else None,
     )
@@ -214,35 +215,34 @@ def _audio_delta(core: CallCore, event: m.ServerEventResponseAudioDelta) -> None
 
 
 def _transcript_delta(core: CallCore, event: m.ServerEvent) -> None:
-    response_id = event.get("response_id")
-    text = core.calls.transcript_delta(response_id, str(event.get("delta") or ""))
+    response_id = ident(event, "response_id")
+    so_far = core.calls.transcript_delta(response_id, text(event, "delta"))
     response = core.calls.get(response_id)
-    if text is not None and response is not None and not response.dropped:
-        core.emit(
-            "realtime_model_transcription", {"role": "agent", "text": text, "is_final": False}
-        )
+    if so_far is not None and response is not None and not response.dropped:
+        payload = {"role": "agent", "text": so_far, "is_final": False}
+        core.emit("realtime_model_transcription", payload)
 
 
 def _audio_transcript_done(core: CallCore, event: m.ServerEventResponseAudioTranscriptDone) -> None:
-    text = str(event.get("transcript") or "")
-    core.finals(event.get("response_id"), text, wait_for_playout=core.speaker.present())
+    words = text(event, "transcript")
+    core.finals(ident(event, "response_id"), words, wait_for_playout=core.speaker.present())
 
 
 def _text_done(core: CallCore, event: m.ServerEventResponseTextDone) -> None:
-    core.finals(event.get("response_id"), str(event.get("text") or ""), wait_for_playout=False)
+    core.finals(ident(event, "response_id"), text(event, "text"), wait_for_playout=False)
 
 
 def _response_done(core: CallCore, event: m.ServerEventResponseDone) -> None:
-    payload = event.get("response") or {}
-    status = payload.get("status")
-    response, next_request = core.calls.response_done(str(payload.get("id")), status)
-    usage = flatten_usage(payload.get("usage"))
+    payload = obj(event, "response")
+    status = text(payload, "status") or None
+    response, next_request = core.calls.response_done(str(ident(payload, "id")), status)
+    usage = flatten_usage(obj(payload, "usage"))
     if usage:
         core.effect(Metric("set_realtime_usage", {"usage": usage}))
     if status == "failed":
-        error = (payload.get("status_details") or {}).get("error") or {}
-        code = str(error.get("code") or "response_failed")
-        message = str(error.get("message") or "the response failed")
+        error = obj(obj(payload, "status_details"), "error")
+        code = text(error, "code") or "response_failed"
+        message = text(error, "message") or "the response failed"
         core.report(VoiceLiveError(code, message, recoverable=True))
     if next_request is not None:
         core.send_create(next_request.request_id, next_request.params)
@@ -286,11 +286,11 @@ def _viseme(core: CallCore, event: m.ServerEventResponseAnimationVisemeDelta) ->
 def _function_call_done(
     core: CallCore, event: m.ServerEventResponseFunctionCallArgumentsDone
 ) -> None:
-    call_id = str(event.get("call_id") or "")
-    name = str(event.get("name") or "")
-    if not call_id or not core.calls.tool_call(event.get("response_id"), call_id):
+    call_id = text(event, "call_id")
+    name = text(event, "name")
+    if not call_id or not core.calls.tool_call(ident(event, "response_id"), call_id):
         return
-    arguments = str(event.get("arguments") or "")
+    arguments = text(event, "arguments")
     core.history.remember(
         m.FunctionCallItem(name=name, call_id=call_id, arguments=arguments).as_dict()
     )

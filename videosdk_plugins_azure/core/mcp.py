@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from azure.ai.voicelive import models as m
 
 from .effects import AskApproval
+from .fields import ident, items, obj, text
 
 if TYPE_CHECKING:
     from .call import CallCore
@@ -17,6 +18,8 @@ if TYPE_CHECKING:
 __all__ = ["MCP_HANDLERS", "McpApprovalRequest"]
 
 log = logging.getLogger("videosdk_plugins_azure")
+
+_MAX_OPEN_CALLS = 256
 
 
 @dataclass(frozen=True)
@@ -30,30 +33,32 @@ class McpApprovalRequest:
 
 
 def _list_tools(core: CallCore, event: m.ServerEvent) -> None:
-    status = str(event.get("type")).rsplit(".", 1)[-1]
-    log.info("MCP list tools %s (%s)", status, event.get("item_id"))
-    core.emit("mcp_list_tools", {"item_id": event.get("item_id"), "status": status})
+    status = text(event, "type").rsplit(".", 1)[-1]
+    log.info("MCP list tools %s (%s)", status, ident(event, "item_id"))
+    core.emit("mcp_list_tools", {"item_id": ident(event, "item_id"), "status": status})
 
 
 def _call_started(core: CallCore, event: m.ServerEventResponseMcpCallInProgress) -> None:
-    core.mcp_started.setdefault(str(event.get("item_id")), core.clock())
+    item_id = ident(event, "item_id")
+    if item_id is not None and len(core.mcp_started) < _MAX_OPEN_CALLS:
+        core.mcp_started.setdefault(item_id, core.clock())
 
 
 def _item_created(core: CallCore, event: m.ServerEventConversationItemCreated) -> None:
-    item = event.get("item") or {}
-    kind = item.get("type")
+    item = obj(event, "item")
+    kind = text(item, "type")
     if kind == "mcp_list_tools":
-        names = [t.get("name") for t in item.get("tools") or []]
+        names = [text(tool, "name") for tool in items(item, "tools")]
         core.emit(
             "mcp_list_tools",
             {"item_id": item.get("id"), "server_label": item.get("server_label"), "tools": names},
         )
     elif kind == "mcp_approval_request":
         request = McpApprovalRequest(
-            id=str(item.get("id")),
-            server_label=str(item.get("server_label")),
-            name=str(item.get("name")),
-            arguments=str(item.get("arguments") or ""),
+            id=text(item, "id"),
+            server_label=text(item, "server_label"),
+            name=text(item, "name"),
+            arguments=text(item, "arguments"),
         )
         core.approvals_pending += 1
         core.effect(AskApproval(request))
@@ -66,10 +71,10 @@ def _server_url(core: CallCore, label: object) -> str | None:
 
 
 def _call_done(core: CallCore, event: m.ServerEventResponseOutputItemDone) -> None:
-    item = event.get("item") or {}
-    if item.get("type") != "mcp_call":
+    item = obj(event, "item")
+    if text(item, "type") != "mcp_call":
         return
-    item_id = str(item.get("id"))
+    item_id = text(item, "id")
     now = core.clock()
     started = core.mcp_started.pop(item_id, now)
     error = item.get("error")
@@ -85,7 +90,7 @@ def _call_done(core: CallCore, event: m.ServerEventResponseOutputItemDone) -> No
         },
     )
     try:
-        params: Any = json.loads(item.get("arguments") or "{}")
+        params: Any = json.loads(text(item, "arguments") or "{}")
     except ValueError:
         params = {}
     core.metric(

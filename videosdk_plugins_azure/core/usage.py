@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
+
+from .fields import obj
 
 __all__ = ["flatten_usage"]
 
@@ -27,13 +30,15 @@ _OUTPUT = {
 
 def flatten_usage(usage: Any) -> dict[str, Any]:
     """``response.done``'s nested usage → ``{"input_tokens": .., "input_audio_tokens": ..}``."""
-    if not usage:
+    if not isinstance(usage, Mapping):
         return {}
-    get = usage.get if hasattr(usage, "get") else (lambda k, d=None: getattr(usage, k, d))
-    inp = get("input_token_details") or {}
-    out = get("output_token_details") or {}
-    cached = inp.get("cached_tokens_details") or {}
-    flat = {key: get(key) for key in _TOP}
-    for table, source in ((_INPUT, inp), (_CACHED, cached), (_OUTPUT, out)):
+    inp = obj(usage, "input_token_details")
+    sources = (
+        (_INPUT, inp),
+        (_CACHED, obj(inp, "cached_tokens_details")),
+        (_OUTPUT, obj(usage, "output_token_details")),
+    )
+    flat = {key: usage.get(key) for key in _TOP}
+    for table, source in sources:
         flat.update({key: source.get(name) for key, name in table.items()})
-    return {k: v for k, v in flat.items() if v is not None}
+    return {k: v for k, v in flat.items() if isinstance(v, int) and not isinstance(v, bool)}
