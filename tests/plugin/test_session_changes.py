@@ -7,13 +7,30 @@ replaces the session on every update as well as on one that merges.
 from __future__ import annotations
 
 import asyncio
+import math
+from collections.abc import AsyncIterator
 from typing import Any
 
+import pytest
 from videosdk.agents import Agent, function_tool
 
 from videosdk_plugins_azure.emulator import FunctionCall, Turn, VoiceLiveEmulator
 
-from .conftest import make_model, room_with
+from .conftest import KEY, Assistant, make_model, room_with
+
+
+@pytest.fixture(params=["replace", "merge"])
+async def emu(request: pytest.FixtureRequest) -> AsyncIterator[VoiceLiveEmulator]:
+    """The same call against a service that replaces the session on every update (the
+    real one, §9) and one that merges (OpenAI-style): the outcome must not differ."""
+    async with VoiceLiveEmulator(
+        api_key=KEY,
+        speed=math.inf,
+        tts="synthetic",
+        model_latency=0,
+        session_semantics=request.param,
+    ) as emulator:
+        yield emulator
 
 CONFIG: dict[str, Any] = {"voice": "en-US-Ava:DragonHDLatestNeural"}
 
@@ -113,3 +130,18 @@ async def test_a_reconnect_after_a_change_sends_the_current_instructions(
         assert emu.last_connection is not dropped
         first_update = emu.last_connection.events("session.update")[0]
         assert first_update["session"]["instructions"] == "Only speak French."
+
+
+async def test_a_text_only_agent_starts_answers_and_sees_no_error(emu: VoiceLiveEmulator) -> None:
+    model = make_model(emu, modalities=("text",))
+    errors: list[Any] = []
+    model.on("error", errors.append)
+    async with room_with(emu, Turn(reply="Text only."), agent=Assistant(), model=model) as room:
+        await asyncio.wait_for(room.session.reply(instructions="hi"), timeout=20)
+        await room.wait_for(lambda: ("assistant", "Text only.") in room.chat_items(), timeout=20)
+    session = emu.last_connection.session
+    assert session["modalities"] == ["text"]
+    assert not session.get("input_audio_echo_cancellation")
+    assert errors == []
+    server_errors = emu.last_connection.events("error", source="server")
+    assert server_errors == []
