@@ -383,7 +383,7 @@ def _performers(model: AzureVoiceLive) -> dict[type, Callable[[Any], None]]:
         fx.SendAudio: lambda e: outbox.put_audio(e.pcm),
         fx.Emit: lambda e: model.emit(e.name, e.payload),
         fx.BusEmit: lambda e: global_event_emitter.emit(e.name, e.payload),
-        fx.Metric: lambda e: getattr(metrics_collector, e.method)(**e.kwargs),
+        fx.Metric: lambda e: _metric(e.method, e.kwargs),
         fx.FinishPlayback: lambda e: model._speaker.finish(),
         fx.ResumeSpeaker: lambda e: model._speaker.resume(),
         fx.StartTool: lambda e: transport.spawn(model._run_tool(e)),
@@ -394,3 +394,10 @@ def _performers(model: AzureVoiceLive) -> dict[type, Callable[[Any], None]]:
         fx.Reconnect: lambda e: transport.recover(e.cause, error=e.error),
         fx.CloseSocket: lambda e: transport.close_socket(),
     }
+
+
+def _metric(method: str, kwargs: dict[str, Any]) -> None:
+    """Report to the framework's collector; a method an older framework lacks is skipped."""
+    report = getattr(metrics_collector, method, None)
+    if report is not None:
+        report(**kwargs)

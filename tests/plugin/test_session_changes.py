@@ -145,3 +145,23 @@ async def test_a_text_only_agent_starts_answers_and_sees_no_error(emu: VoiceLive
     assert errors == []
     server_errors = emu.last_connection.events("error", source="server")
     assert server_errors == []
+
+
+async def test_a_text_only_agent_speaks_as_far_as_the_framework_can_tell(
+    emu: VoiceLiveEmulator,
+) -> None:
+    """No audio, yet the agent's state goes to "speaking" and back, and its hooks run."""
+    model = make_model(emu, modalities=("text",))
+    turns = (Turn(reply="One."), Turn(reply="Two."))
+    async with room_with(emu, *turns, agent=Assistant(), model=model) as room:
+        for text in ("One.", "Two."):
+            await asyncio.wait_for(room.session.reply(instructions="go"), timeout=20)
+            await room.wait_for(lambda t=text: ("assistant", t) in room.chat_items(), timeout=20)
+        ended = await room.wait_for_event("agent_speech_ended", count=2)
+        started = room.events_named("agent_speech_started")
+        await room.wait_for(lambda: room.agent_states[-1][1] == "idle", timeout=10)
+        states = [state for _, state in room.agent_states]
+    assert len(started) == 2
+    assert len(ended) == 2
+    assert states.count("speaking") == 2, states
+    assert states[-1] == "idle"

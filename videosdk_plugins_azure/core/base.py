@@ -135,6 +135,25 @@ class CallBase:
 
     # -- operations the handlers share ------------------------------------------------------
 
+    def open_metrics_turn(self) -> None:
+        """Start the framework's metrics turn for a new caller turn, and hold it open.
+
+        The pipeline completes a realtime turn 1 s after the agent's speech ends.
+        When the caller speaks again within that second, the pending completion
+        lands on the *new* turn, which is then empty and discarded as invalid, and
+        the exchange it should have held is lost. Holding the turn until the
+        agent's speech ends keeps each completion on its own turn.
+        """
+        self.release_metrics_turn()
+        self.metric("start_turn")
+        self.metric("hold_turn")
+        self.turn.metrics_held = True
+
+    def release_metrics_turn(self) -> None:
+        if self.turn.metrics_held:
+            self.turn.metrics_held = False
+            self.metric("release_turn")
+
     def request_response(self, params: dict[str, Any]) -> None:
         self.effect(SyncAgent())
         request = self.calls.request_response(params)

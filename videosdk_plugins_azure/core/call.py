@@ -106,6 +106,7 @@ class CallCore(Lifecycle):
         """The speaker played everything it had."""
         for _, text in self.calls.playout_finished():
             self.agent_final(text)
+        self.release_metrics_turn()
         self.boundary()
         return self.take()
 

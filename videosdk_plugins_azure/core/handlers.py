@@ -130,7 +130,7 @@ def _speech_started(core: CallCore, event: m.ServerEventInputAudioBufferSpeechSt
     core.calls.user_spoke()
     core.turn.started()
     core.effect(SyncAgent())
-    core.metric("start_turn")
+    core.open_metrics_turn()
     core.emit("user_speech_started", {"type": "done"})
 
 
@@ -218,6 +218,10 @@ def _transcript_delta(core: CallCore, event: m.ServerEvent) -> None:
     response_id = ident(event, "response_id")
     so_far = core.calls.transcript_delta(response_id, text(event, "delta"))
     response = core.calls.get(response_id)
+    if response is not None and not core.spec.audio_out and not response.text_started:
+        # a text-only answer never plays audio: its first words are when the agent "speaks"
+        response.text_started = True
+        core.emit("agent_speech_started", {"type": "done"})
     if so_far is not None and response is not None and not response.dropped:
         payload = {"role": "agent", "text": so_far, "is_final": False}
         core.emit("realtime_model_transcription", payload)
@@ -255,6 +259,8 @@ def _response_done(core: CallCore, event: m.ServerEventResponseDone) -> None:
     elif not response.awaiting_tools:
         # a response whose calls are still running ends with the answer to them
         core.finish(response)
+        if response.text_started and not core.speaker.present():
+            core.emit("agent_speech_ended", {"type": "done"})  # no track to say so
 
 
 def _audio_timestamp(core: CallCore, event: m.ServerEventResponseAudioTimestampDelta) -> None:

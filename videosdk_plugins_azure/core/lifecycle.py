@@ -151,6 +151,7 @@ class Lifecycle(CallBase):
     def close(self) -> list[Effect]:
         """``aclose()``: final transcripts, and the speaker told the answer ended."""
         self.link.fire(Trigger.CLOSE)
+        self.release_metrics_turn()
         for _, text in self.calls.flush_transcripts():
             self.agent_final(text)
         if self.speaker.present() and self.calls.active is not None:

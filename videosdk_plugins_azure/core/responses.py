@@ -60,6 +60,8 @@ class Response:
     synthesis_marked: bool = False
     transcript_emitted: bool = False
     has_audio: bool = False
+    text_started: bool = False
+    """A text-only answer's first words went out (its "speech" started)."""
     calls: dict[str, str | None] = field(default_factory=dict)
     """Function calls made by this response: ``call_id`` → output once the tool ran."""
     calls_answered: bool = False

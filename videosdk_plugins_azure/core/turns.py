@@ -16,6 +16,8 @@ _MAX_OPEN_TRANSCRIPTS = 32
 @dataclass
 class UserTurn:
     speaking: bool = False
+    metrics_held: bool = False
+    """Whether this turn holds the framework's metrics turn open (see ``open_metrics_turn``)."""
     stopped_at: float | None = None
     """When the server's VAD last heard the caller stop (first-audio latency starts here)."""
     latencies: list[float] = field(default_factory=list)
