@@ -27,10 +27,10 @@ from typing import Any
 from azure.ai.voicelive import models as m
 from videosdk.agents import audio_format
 from videosdk.agents.event_bus import global_event_emitter
-from videosdk.agents.metrics import metrics_collector
 from videosdk.agents.realtime_base_model import RealtimeBaseModel
 
 from . import _redact
+from ._framework import pipeline_mode, report_metric
 from ._speaker import TrackSpeaker
 from .config import AzureVoiceLiveConfig, output_format_for_rate
 from .connection import (
@@ -233,6 +233,7 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
     def _prepare_audio(self) -> None:
         """Fix the input declaration and the output format for the whole call."""
         spec = self._core.spec
+        spec.text_only = pipeline_mode(self._agent) == "hybrid_tts"
         self._follow_wire()
         wire = self._core.input.wire
         spec.input_rate = self._core.input.input_rate
@@ -383,7 +384,7 @@ def _performers(model: AzureVoiceLive) -> dict[type, Callable[[Any], None]]:
         fx.SendAudio: lambda e: outbox.put_audio(e.pcm),
         fx.Emit: lambda e: model.emit(e.name, e.payload),
         fx.BusEmit: lambda e: global_event_emitter.emit(e.name, e.payload),
-        fx.Metric: lambda e: _metric(e.method, e.kwargs),
+        fx.Metric: lambda e: report_metric(e.method, e.kwargs),
         fx.FinishPlayback: lambda e: model._speaker.finish(),
         fx.ResumeSpeaker: lambda e: model._speaker.resume(),
         fx.StartTool: lambda e: transport.spawn(model._run_tool(e)),
@@ -394,10 +395,3 @@ def _performers(model: AzureVoiceLive) -> dict[type, Callable[[Any], None]]:
         fx.Reconnect: lambda e: transport.recover(e.cause, error=e.error),
         fx.CloseSocket: lambda e: transport.close_socket(),
     }
-
-
-def _metric(method: str, kwargs: dict[str, Any]) -> None:
-    """Report to the framework's collector; a method an older framework lacks is skipped."""
-    report = getattr(metrics_collector, method, None)
-    if report is not None:
-        report(**kwargs)

@@ -8,11 +8,12 @@ wording and an error factory that makes ``ValueError``\\ s.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from enum import Enum
 from typing import Any
 
 from ..protocol.checks import Checks, Wording
 
-__all__ = ["CHECKS", "fail", "freeze", "text_tuple"]
+__all__ = ["CHECKS", "fail", "freeze", "plain_string", "text_tuple"]
 
 _INTEGER = "{param} must be an integer between {lo} and {hi} (got {value!r})"
 _NUMBER = "{param} must be between {lo:g} and {hi:g} (got {value!r})"
@@ -70,3 +71,15 @@ def text_tuple(value: object, name: str) -> tuple[str, ...]:
 def freeze(instance: object, name: str, value: Any) -> None:
     """Store a normalised value on a frozen dataclass (only legal inside ``__post_init__``)."""
     object.__setattr__(instance, name, value)
+
+
+def plain_string(value: object) -> object:
+    """A string enum member as its plain value; anything else unchanged.
+
+    The SDK's enums (``Modality.TEXT``, ``InputAudioFormat.PCM16``) are ``str``
+    subclasses, so they compare equal to their values but ``repr`` and ``str()`` as
+    the member; normalising keeps stored config values, messages and equality plain.
+    """
+    if isinstance(value, Enum) and isinstance(value.value, str):
+        return value.value
+    return value

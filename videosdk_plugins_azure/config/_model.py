@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -24,9 +24,10 @@ from ..protocol.session import (
     ToolChoiceLiteral,
 )
 from ..protocol.voices import DEFAULT_VOICE, VoiceType
-from ._checks import CHECKS, fail, freeze, text_tuple
+from ._checks import CHECKS, fail, freeze, plain_string, text_tuple
 from ._mcp import McpServer
 from ._turns import TurnDetection
+from ._vendor import apply_vendor_fields
 from ._voice import SdkVoice, check_voice, resolve_voice_type
 
 __all__ = ["AzureVoiceLiveConfig"]
@@ -57,6 +58,13 @@ class AzureVoiceLiveConfig:
     server echo cancellation on (speaker-phone callers otherwise make the model hear
     itself), and user transcription on with a per-model default, because without it
     the conversation history has no user turns.
+
+    The vendor plugin's spellings (``turn_detection_threshold``,
+    ``turn_detection_prefix_padding_ms``, ``turn_detection_silence_duration_ms``,
+    ``max_completion_tokens``, ``input_audio_format``) are accepted as init-only
+    arguments with a ``DeprecationWarning`` each, so its scripts run unchanged; they
+    keep its meaning but not its defaults (see :mod:`._vendor`). Its ``Modality`` and
+    audio-format enums are accepted where strings are and stored as plain strings.
     """
 
     voice: str | SdkVoice = DEFAULT_VOICE
@@ -102,7 +110,31 @@ class AzureVoiceLiveConfig:
     service features newer than this config; values are sent as given and are not
     validated here."""
 
-    def __post_init__(self) -> None:
+    # videosdk-plugins-azure 1.0.30 spellings: init-only (never stored), mapped by _vendor
+    turn_detection_threshold: InitVar[float | None] = None
+    turn_detection_prefix_padding_ms: InitVar[int | None] = None
+    turn_detection_silence_duration_ms: InitVar[int | None] = None
+    max_completion_tokens: InitVar[int | None] = None
+    input_audio_format: InitVar[str | None] = None
+
+    def __post_init__(
+        self,
+        turn_detection_threshold: float | None,
+        turn_detection_prefix_padding_ms: int | None,
+        turn_detection_silence_duration_ms: int | None,
+        max_completion_tokens: int | None,
+        input_audio_format: str | None,
+    ) -> None:
+        apply_vendor_fields(
+            self,
+            {
+                "turn_detection_threshold": turn_detection_threshold,
+                "turn_detection_prefix_padding_ms": turn_detection_prefix_padding_ms,
+                "turn_detection_silence_duration_ms": turn_detection_silence_duration_ms,
+                "max_completion_tokens": max_completion_tokens,
+                "input_audio_format": input_audio_format,
+            },
+        )
         check_voice(self)
         self._validate_modalities()
         self._validate_audio_processing()
@@ -138,7 +170,7 @@ class AzureVoiceLiveConfig:
         modalities = self.modalities
         if isinstance(modalities, str) or not isinstance(modalities, Sequence):
             raise fail("modalities", "must be a list such as ['text', 'audio'] or ['text']")
-        values = tuple(modalities)
+        values = tuple(plain_string(modality) for modality in modalities)
         if len(set(values)) != len(values) or set(values) not in ({"text"}, {"text", "audio"}):
             raise fail("modalities", f"must be ['text', 'audio'] or ['text'] (got {list(values)})")
         freeze(self, "modalities", values)
@@ -156,7 +188,9 @@ class AzureVoiceLiveConfig:
         for name in ("echo_cancellation", "word_timestamps", "visemes"):
             CHECKS.boolean(getattr(self, name), name)
         if self.output_audio_format is not None:
-            CHECKS.one_of(OUTPUT_AUDIO_FORMATS)(self.output_audio_format, "output_audio_format")
+            fmt = plain_string(self.output_audio_format)
+            CHECKS.one_of(OUTPUT_AUDIO_FORMATS)(fmt, "output_audio_format")
+            freeze(self, "output_audio_format", fmt)
 
     def _validate_transcription(self) -> None:
         model = self.input_transcription_model

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..config import OUTPUT_RATES, AzureVoiceLiveConfig, build_session
@@ -42,6 +42,9 @@ class SessionSpec:
     """Instructions or tools changed since the live session last heard of them."""
     live_turn_detection: str | None = None
     """The turn detection type the live session runs; the service cannot change it."""
+    text_only: bool = False
+    """Ask for text even if the config wants audio: the pipeline speaks with its own TTS
+    (``RealtimeMode.HYBRID_TTS``), so audio from the service would be paid for and thrown away."""
     _updates: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     @property
@@ -49,8 +52,15 @@ class SessionSpec:
         return OUTPUT_RATES[self.output_format]
 
     @property
+    def session_config(self) -> AzureVoiceLiveConfig:
+        """The config the session is built from (text-only when :attr:`text_only`)."""
+        if self.text_only and "audio" in self.config.modalities:
+            return replace(self.config, modalities=("text",))
+        return self.config
+
+    @property
     def audio_out(self) -> bool:
-        return "audio" in self.config.modalities
+        return "audio" in self.session_config.modalities
 
     def validate(self) -> None:
         """Fail at construction for what depends on the model (e.g. the temperature range),
@@ -81,7 +91,7 @@ class SessionSpec:
 
     def build(self, instructions: str | None, event_id: str) -> dict[str, Any]:
         session = build_session(
-            self.config,
+            self.session_config,
             model=self.model,
             instructions=instructions,
             tools=self.tools,
@@ -111,7 +121,7 @@ class SessionSpec:
         """Whether the current session differs from the live one in what the service
         cannot change mid-session (the turn detection type)."""
         probe = build_session(
-            self.config, model=self.model, instructions=None, input_rate=self.input_rate
+            self.session_config, model=self.model, instructions=None, input_rate=self.input_rate
         ).as_dict()
         return _detection_type(probe) != self.live_turn_detection
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..protocol.session import DEFAULT_SESSION_SEMANTICS, SESSION_SEMANTICS, SessionSemantics
@@ -23,6 +24,7 @@ from ._latency import (
     LatencyDraws,
     check_latency,
 )
+from ._limits import ServerLimits
 from ._scenario import Scenario
 from ._turns import ToolTurnRegistry
 
@@ -63,6 +65,8 @@ class EmulatorSettings:
     """Each response's latency is ``model_latency`` ± up to this many seconds."""
     seed: int = DEFAULT_SEED
     """Seeds the jitter: the same seed gives the same latencies on every run."""
+    limits: ServerLimits = field(default_factory=ServerLimits)
+    """Timeouts and size bounds (see :mod:`._limits`)."""
 
     def __post_init__(self) -> None:
         """Refuse settings the emulator cannot serve, when it is built rather than mid-call."""
@@ -75,6 +79,8 @@ class EmulatorSettings:
         if self.session_semantics not in SESSION_SEMANTICS:
             raise ValueError(f"session_semantics must be one of {sorted(SESSION_SEMANTICS)}")
         check_latency(self.model_latency, self.latency_jitter)
+        if not isinstance(self.limits, ServerLimits):
+            raise TypeError("limits must be a ServerLimits")
 
     def response_latency(self, draws: LatencyDraws) -> float:
         """The wait before the next response's first output, on one connection.
@@ -107,6 +113,9 @@ class ConnectionContext:
     """The public record of this connection: handshake, events, controls."""
     agent: dict[str, Any] | None = None
     """The agent named in the handshake query, for agent sessions."""
+    speech: Executor | None = None
+    """Where speech is synthesized: the emulator's bounded pool, shared by its
+    connections (None: the event loop's default executor)."""
 
     @property
     def model(self) -> str | None:

@@ -1,11 +1,22 @@
-"""The emulated assistant's voice and the timing metadata that goes with it.
+"""The emulated assistant's voice.
 
-Plugins under test need reply audio that behaves like speech (it must trip a
-VAD, survive resampling and codecs, and have a duration that tracks the text)
-plus word and viseme timings to stream alongside it. espeak-ng gives
-intelligible, byte-reproducible speech in a few milliseconds; where it is not
-installed a deterministic numpy "voice" keeps tests running with the same
-shape of output.
+Plugins under test need reply audio that behaves like speech: it must trip a VAD,
+survive resampling and codecs, and have a duration that tracks the text (the word
+and viseme timings streamed alongside it are in :mod:`._timings`). espeak-ng gives
+intelligible, byte-reproducible speech; where it is not installed a deterministic
+numpy "voice" keeps tests running with the same shape of output.
+
+The emulator is a server other people run, so synthesis must never stall it:
+
+* the CPU-bound work (the synthetic voice; parsing, trimming and resampling
+  espeak-ng's output) runs in an executor, never on the event loop, and espeak-ng
+  itself is an asyncio subprocess;
+* the text spoken is capped at ``max_chars`` (:data:`MAX_SPEECH_CHARS` by default,
+  about four minutes of speech): without a cap a 100 KB reply took ~50 s of CPU and
+  gigabytes of memory;
+* text that cannot be encoded (a lone surrogate from a client's JSON) is spoken
+  with ``?`` in its place rather than failing the response;
+* the cache of recent results is bounded by entries and by bytes.
 """
 
 from __future__ import annotations
@@ -14,17 +25,21 @@ import asyncio
 import contextlib
 import logging
 import shutil
-import unicodedata
 import zlib
 from collections import OrderedDict
+from concurrent.futures import Executor
 from typing import Final
 
 import numpy as np
 import numpy.typing as npt
 
 from . import _codec
+from ._limits import MAX_REPLY_CHARS
+from ._timings import layout, visemes, word_timings
 
 __all__ = [
+    "MAX_SPEECH_CHARS",
+    "speakable",
     "speech_engine_available",
     "synthesize",
     "synthesize_fallback",
@@ -35,6 +50,9 @@ __all__ = [
 _log = logging.getLogger(__name__)
 
 ENGINES: Final[frozenset[str]] = frozenset({"auto", "espeak", "synthetic"})
+
+MAX_SPEECH_CHARS: Final = MAX_REPLY_CHARS
+"""Characters of text :func:`synthesize` speaks by default; the rest is not spoken."""
 
 _ESPEAK: Final = "espeak-ng"
 _ESPEAK_TIMEOUT_S: Final = 30.0
@@ -49,7 +67,9 @@ _PEAK: Final = 0.56 * 32767  # about -5 dBFS
 _RAMP_MS: Final = 20.0
 
 _CACHE_SIZE: Final = 256
+_CACHE_BYTES: Final = 64 * 1024 * 1024
 _cache: OrderedDict[tuple[str, int, str], npt.NDArray[np.int16]] = OrderedDict()
+_cache_bytes = 0
 
 
 def speech_engine_available() -> bool:
@@ -57,48 +77,66 @@ def speech_engine_available() -> bool:
     return shutil.which(_ESPEAK) is not None
 
 
-async def synthesize(text: str, sample_rate: int, *, engine: str = "auto") -> npt.NDArray[np.int16]:
-    """Reply audio for ``text`` as mono int16 at ``sample_rate``.
+def speakable(text: str, max_chars: int = MAX_SPEECH_CHARS) -> str:
+    """``text`` as it will be spoken: at most ``max_chars``, encodable, no NULs.
+
+    Lone surrogates (valid in JSON, not in UTF-8) become ``?``; NUL would end
+    espeak-ng's argument early.
+    """
+    cut = text[: max(0, max_chars)]
+    return cut.encode("utf-8", "replace").decode("utf-8").replace("\x00", " ")
+
+
+async def synthesize(
+    text: str,
+    sample_rate: int,
+    *,
+    engine: str = "auto",
+    executor: Executor | None = None,
+    max_chars: int = MAX_SPEECH_CHARS,
+) -> npt.NDArray[np.int16]:
+    """Reply audio for ``text`` (cut to ``max_chars``) as mono int16 at ``sample_rate``.
 
     ``engine="auto"`` prefers espeak-ng and quietly degrades to the synthetic
     voice, so the emulator never fails a response just because a TTS binary is
-    missing; ``"espeak"`` is for tests that specifically need real speech.
+    missing; ``"espeak"`` is for tests that specifically need real speech. The
+    CPU-bound work runs on ``executor`` (the event loop's default one when None).
     Results are cached because test suites replay the same replies many times.
     """
     if engine not in ENGINES:
         raise ValueError(f"unknown speech engine {engine!r}; expected one of {sorted(ENGINES)}")
     if sample_rate <= 0:
         raise ValueError(f"sample_rate must be positive, got {sample_rate}")
+    text = speakable(text, max_chars)
     if not text.strip():
         return np.zeros(0, dtype=np.int16)
-
-    use_espeak = engine == "espeak" or (engine == "auto" and speech_engine_available())
     if engine == "espeak" and not speech_engine_available():
         raise RuntimeError(
             "speech engine 'espeak' requested but the espeak-ng binary is not on PATH "
             "(install it, e.g. `apt-get install espeak-ng`, or use engine='synthetic')"
         )
-
-    if use_espeak:
+    loop = asyncio.get_running_loop()
+    if engine == "espeak" or (engine == "auto" and speech_engine_available()):
         key = (text, sample_rate, "espeak")
         cached = _cache_get(key)
         if cached is not None:
             return cached
         try:
-            raw, raw_rate = await _run_espeak(text)
+            wav = await _run_espeak(text)
+            audio = await loop.run_in_executor(executor, _espeak_audio, wav, sample_rate)
         except (TimeoutError, OSError, RuntimeError) as exc:
             if engine == "espeak":
                 raise RuntimeError(f"espeak-ng failed: {exc}") from exc
             _log.warning("espeak-ng failed (%s); using the synthetic voice", exc)
         else:
-            audio = _codec.resample(_trim_silence(raw, raw_rate), raw_rate, sample_rate)
             return _cache_put(key, audio)
-
     key = (text, sample_rate, "synthetic")
     cached = _cache_get(key)
     if cached is not None:
         return cached
-    return _cache_put(key, synthesize_fallback(text, sample_rate))
+    # looked up at call time, so a test can stand in for the voice
+    voice = synthesize_fallback
+    return _cache_put(key, await loop.run_in_executor(executor, voice, text, sample_rate))
 
 
 def _cache_get(key: tuple[str, int, str]) -> npt.NDArray[np.int16] | None:
@@ -110,18 +148,32 @@ def _cache_get(key: tuple[str, int, str]) -> npt.NDArray[np.int16] | None:
 
 
 def _cache_put(key: tuple[str, int, str], audio: npt.NDArray[np.int16]) -> npt.NDArray[np.int16]:
+    """Keep a read-only copy, evicting the oldest past the entry and byte bounds.
+
+    Only ever called on the event loop's thread, so the cache needs no lock.
+    """
+    global _cache_bytes
+    if audio.nbytes > _CACHE_BYTES:
+        return audio
     stored = audio.copy()
     stored.flags.writeable = False
+    old = _cache.pop(key, None)
+    _cache_bytes -= old.nbytes if old is not None else 0
     _cache[key] = stored
-    _cache.move_to_end(key)
-    while len(_cache) > _CACHE_SIZE:
-        _cache.popitem(last=False)
+    _cache_bytes += stored.nbytes
+    while len(_cache) > _CACHE_SIZE or _cache_bytes > _CACHE_BYTES:
+        _cache_bytes -= _cache.popitem(last=False)[1].nbytes
     return audio
 
 
-async def _run_espeak(text: str) -> tuple[npt.NDArray[np.int16], int]:
-    """Run espeak-ng without a shell and without blocking the event loop."""
-    text = text.replace("\x00", " ")
+def _espeak_audio(wav: bytes, sample_rate: int) -> npt.NDArray[np.int16]:
+    """espeak-ng's WAV as trimmed mono at ``sample_rate`` (CPU-bound: run off the loop)."""
+    raw, raw_rate = _parse_wav(wav)
+    return _codec.resample(_trim_silence(raw, raw_rate), raw_rate, sample_rate)
+
+
+async def _run_espeak(text: str) -> bytes:
+    """espeak-ng's WAV output for ``text``: no shell, and the event loop never waits on it."""
     args = [_ESPEAK, "-v", "en-us", "--stdout"]
     stdin_data: bytes | None = None
     if len(text.encode("utf-8")) > _MAX_ARG_BYTES:
@@ -147,7 +199,7 @@ async def _run_espeak(text: str) -> tuple[npt.NDArray[np.int16], int]:
     if proc.returncode != 0:
         detail = err.decode("utf-8", "replace").strip()
         raise RuntimeError(f"espeak-ng exited with status {proc.returncode}: {detail}")
-    return _parse_wav(out)
+    return out
 
 
 def _parse_wav(data: bytes) -> tuple[npt.NDArray[np.int16], int]:
@@ -200,12 +252,6 @@ def _trim_silence(samples: npt.NDArray[np.int16], rate: int) -> npt.NDArray[np.i
     return samples[max(0, int(loud[0]) - keep) : int(loud[-1]) + 1 + keep]
 
 
-def _layout(text: str) -> tuple[list[str], int]:
-    """Words and the character count (one per separating space) timing is spread over."""
-    words = text.split()
-    return words, sum(len(w) for w in words) + max(0, len(words) - 1)
-
-
 def synthesize_fallback(text: str, sample_rate: int) -> npt.NDArray[np.int16]:
     """A deterministic speech-like signal used when no TTS engine is available.
 
@@ -218,7 +264,7 @@ def synthesize_fallback(text: str, sample_rate: int) -> npt.NDArray[np.int16]:
     """
     if sample_rate <= 0:
         raise ValueError(f"sample_rate must be positive, got {sample_rate}")
-    words, chars = _layout(text)
+    words, chars = layout(text)
     if not words:
         return np.zeros(0, dtype=np.int16)
     total_ms = max(_MIN_UTTERANCE_MS, chars * _MS_PER_CHAR)
@@ -252,7 +298,9 @@ def _render_word(word: str, n: int, rate: int) -> npt.NDArray[np.float64]:
     out = np.zeros(n, dtype=np.float64)
     if n <= 0:
         return out
-    rng = np.random.default_rng(zlib.crc32(word.lower().encode("utf-8")))
+    # surrogatepass: the same seed as UTF-8 for any real text, and no error for a
+    # lone surrogate
+    rng = np.random.default_rng(zlib.crc32(word.lower().encode("utf-8", "surrogatepass")))
     base_f0 = rng.uniform(110.0, 160.0)
     word_ms = n * 1000.0 / rate
     n_syl = min(_count_syllables(word), max(1, int(word_ms // 90.0)))
@@ -305,80 +353,3 @@ def _envelope(n: int, rate: int) -> npt.NDArray[np.float64]:
         env[:ramp] = rise
         env[n - ramp :] = rise[::-1]
     return env
-
-
-def word_timings(text: str, duration_ms: float) -> list[tuple[str, float, float]]:
-    """``(word, offset_ms, duration_ms)`` per word, spread by character count.
-
-    Spaces get a character's worth of time, mirroring the synthetic voice, so
-    transcript and ``audio_timestamp`` deltas line up with the audio that is
-    streamed; the last word ends exactly at ``duration_ms``.
-    """
-    words, chars = _layout(text)
-    if not words:
-        return []
-    unit = max(0.0, duration_ms) / chars
-    timings: list[tuple[str, float, float]] = []
-    char_pos = 0
-    for i, word in enumerate(words):
-        offset = char_pos * unit
-        length = max(0.0, duration_ms) - offset if i == len(words) - 1 else len(word) * unit
-        timings.append((word, offset, length))
-        char_pos += len(word) + 1
-    return timings
-
-
-# Azure TTS viseme ids (en-US): 0 silence, 1 ae/ax/ah, 2 aa, 3 ao, 4 ey/eh/uh,
-# 5 er, 6 y/iy/ih/ix, 7 w/uw, 8 ow, 9 aw, 10 oy, 11 ay, 12 h, 13 r, 14 l,
-# 15 s/z, 16 sh/ch/jh/zh, 17 th (voiced), 18 f/v, 19 d/t/n/th, 20 k/g/ng, 21 p/b/m.
-_LETTER_VISEMES: Final[dict[str, int]] = {
-    "a": 1, "b": 21, "c": 20, "d": 19, "e": 4, "f": 18, "g": 20, "h": 12, "i": 6,
-    "j": 16, "k": 20, "l": 14, "m": 21, "n": 19, "o": 8, "p": 21, "q": 20, "r": 13,
-    "s": 15, "t": 19, "u": 7, "v": 18, "w": 7, "x": 15, "y": 6, "z": 15,
-}  # fmt: skip
-_DIGRAPH_VISEMES: Final[dict[str, int]] = {
-    "th": 17, "sh": 16, "ch": 16, "ph": 18, "ng": 20, "ee": 6, "oo": 7, "ou": 9,
-    "ow": 9, "oy": 10, "oi": 10, "ai": 11, "ay": 11, "er": 5, "aw": 3, "au": 3, "ar": 2,
-}  # fmt: skip
-_OTHER_SPOKEN_VISEME: Final = 1
-
-
-def _base_letter(ch: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", ch)
-    return decomposed[0].lower() if decomposed else ch
-
-
-def visemes(text: str, duration_ms: float) -> list[tuple[float, int]]:
-    """A cheap lip-sync track: ``(audio_offset_ms, viseme_id)`` changes only.
-
-    Letters stand in for phonemes, laid out on the same per-character grid as
-    :func:`word_timings`; the mouth closes (id 0) at spaces, punctuation and the
-    end of the utterance, as Azure's own tracks do.
-    """
-    words, chars = _layout(text)
-    if not words:
-        return []
-    spoken = " ".join(words)
-    total = max(0.0, duration_ms)
-    unit = total / chars
-    track: list[tuple[float, int]] = []
-    i = 0
-    while i < len(spoken):
-        letter = _base_letter(spoken[i])
-        pair = letter + _base_letter(spoken[i + 1]) if i + 1 < len(spoken) else ""
-        step = 1
-        if pair in _DIGRAPH_VISEMES:
-            viseme = _DIGRAPH_VISEMES[pair]
-            step = 2
-        elif letter in _LETTER_VISEMES:
-            viseme = _LETTER_VISEMES[letter]
-        elif letter.isalnum():
-            viseme = _OTHER_SPOKEN_VISEME
-        else:
-            viseme = 0
-        if not track or track[-1][1] != viseme:
-            track.append((i * unit, viseme))
-        i += step
-    if track[-1][1] != 0:
-        track.append((total, 0))
-    return track

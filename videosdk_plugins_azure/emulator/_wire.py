@@ -13,11 +13,13 @@ from typing import Any
 
 from ..protocol.events import ServerEvent, event
 from ._errors import ProtocolError
+from ._limits import MAX_JSON_DEPTH, ServerLimits
 
 __all__ = [
     "client_event_id",
     "error_event",
     "item_created",
+    "json_depth_exceeds",
     "optional_str",
     "parse_client_frame",
     "require_int",
@@ -29,15 +31,60 @@ __all__ = [
 ]
 
 
-def parse_client_frame(data: str | bytes) -> dict[str, Any]:
-    """A client frame as an event object; text and binary frames alike carry JSON."""
+def parse_client_frame(
+    data: str | bytes,
+    *,
+    max_length: int = ServerLimits.max_frame_bytes,
+    max_depth: int = MAX_JSON_DEPTH,
+) -> dict[str, Any]:
+    """A client frame as an event object; text and binary frames alike carry JSON.
+
+    Whatever the frame holds, the answer is an event or a :class:`ProtocolError`,
+    never another exception: a frame longer than ``max_length`` is not parsed, and
+    JSON nested deeper than ``max_depth`` (which makes ``json`` recurse, and every
+    handler after it) is refused.
+    """
+    if len(data) > max_length:
+        raise ProtocolError(
+            "message_too_large",
+            f"The message is {len(data)} long; the limit is {max_length}.",
+        )
     try:
         parsed = json.loads(data)
     except (ValueError, UnicodeDecodeError):
         raise ProtocolError("invalid_json", "The message is not valid JSON.") from None
+    except RecursionError:
+        parsed = None
+        max_depth = -1
+    if max_depth < 0 or json_depth_exceeds(parsed, max_depth):
+        raise ProtocolError(
+            "invalid_json", f"The message is nested more than {max(max_depth, 0) or 'the'} "
+            "levels deep."
+        )
     if not isinstance(parsed, dict):
         raise ProtocolError("invalid_value", "A client event must be a JSON object.")
     return parsed
+
+
+def json_depth_exceeds(value: Any, max_depth: int) -> bool:
+    """Whether parsed JSON nests more than ``max_depth`` containers deep.
+
+    Iterative (an explicit stack), so a deep document cannot exhaust the stack of
+    the check that is there to stop it.
+    """
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children: Any = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth >= max_depth:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def client_event_id(client_event: Mapping[str, Any]) -> str | None:
