@@ -18,7 +18,8 @@ Conventions:
 
 Modules: :mod:`._model` (the config dataclass), :mod:`._turns` (turn detection),
 :mod:`._voice` (voices), :mod:`._mcp` (MCP servers), :mod:`._session` (building the
-``session.update``), :mod:`._checks` (the plugin's wording of the shared checks).
+``session.update``), :mod:`._checks` (the plugin's wording of the shared checks),
+:mod:`._vendor` (the vendor plugin's field spellings, mapped and deprecated).
 Protocol facts (enums, ranges, voice sets) live in :mod:`..protocol` and are
 re-exported here where users have imported them from this module.
 """
@@ -40,6 +41,7 @@ from ._mcp import McpServer
 from ._model import AzureVoiceLiveConfig
 from ._session import build_session, resolve_transcription_model
 from ._turns import EndOfUtterance, TurnDetection
+from ._vendor import VENDOR_FIELDS
 from ._voice import SdkVoice, resolve_voice_type
 
 __all__ = [
@@ -50,6 +52,7 @@ __all__ = [
     "OUTPUT_RATES",
     "REALTIME_NATIVE_VOICES",
     "TRANSCRIPTION_MODELS",
+    "VENDOR_FIELDS",
     "AzureVoiceLiveConfig",
     "EndOfUtterance",
     "EouModel",

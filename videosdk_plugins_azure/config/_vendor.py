@@ -30,7 +30,7 @@ from ..protocol.audio import G711_FORMATS, PCM16
 from ..protocol.checks import is_int
 from ..protocol.session import MAX_OUTPUT_TOKENS
 from ..protocol.turns import VAD_MS_MAXIMA, VAD_THRESHOLD_RANGE
-from ._checks import CHECKS, fail, plain_string
+from ._checks import CHECKS, fail, freeze, plain_string
 from ._turns import TurnDetection
 
 if TYPE_CHECKING:
@@ -91,10 +91,10 @@ def apply_vendor_fields(config: AzureVoiceLiveConfig, given: Mapping[str, Any]) 
         _check_input_format(present["input_audio_format"])
     turn_values = {name: present[name] for name in _TURN_FIELDS if name in present}
     if turn_values:
-        object.__setattr__(config, "turn_detection", _turn_detection(config, turn_values))
+        freeze(config, "turn_detection", _turn_detection(config, turn_values))
     if "max_completion_tokens" in present:
         tokens = _max_tokens(config, present["max_completion_tokens"])
-        object.__setattr__(config, "max_response_output_tokens", tokens)
+        freeze(config, "max_response_output_tokens", tokens)
 
 
 def _check_input_format(value: object) -> None:
@@ -145,7 +145,7 @@ def _max_tokens(config: AzureVoiceLiveConfig, value: object) -> int | Literal["i
     tokens: int | Literal["inf"]
     if value == "inf":
         tokens = "inf"
-    elif isinstance(value, int) and is_int(value) and 1 <= value <= MAX_OUTPUT_TOKENS:
+    elif isinstance(value, int) and is_int(value) and 1 <= value <= MAX_OUTPUT_TOKENS:  # no bools
         tokens = value
     else:
         raise fail(
