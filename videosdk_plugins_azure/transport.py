@@ -54,16 +54,14 @@ class Transport:
         self,
         core: CallCore,
         host: TransportHost,
-        target: ConnectTarget,
-        credential: Any,
         *,
         session_timeout: float,
         max_session_duration: float | None,
     ) -> None:
         self.core = core
         self.host = host
-        self.target = target
-        self.credential = guarded(credential)
+        self.target: ConnectTarget | None = None
+        self.credential: Any = None
         self.session_timeout = session_timeout
         self.max_session_duration = max_session_duration
         self.outbox = Outbox(max_audio_bytes=48 * OUTBOX_AUDIO_MS)
@@ -92,6 +90,11 @@ class Transport:
         if self.session is not None:
             await self.session.close()
             self.session = None
+
+    def bind(self, target: ConnectTarget, credential: Any) -> None:
+        """Where and as whom every connection of this call goes (set at ``connect()``)."""
+        self.target = target
+        self.credential = guarded(credential)
 
     def settle(self) -> None:
         self._settled.set()
@@ -135,6 +138,8 @@ class Transport:
                 await asyncio.sleep(delay)
 
     async def _open_once(self) -> None:
+        if self.target is None:
+            raise RuntimeError("Transport.bind() comes before establish()")
         update = self.core.connecting()
         self._settled.clear()
         try:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -29,28 +28,24 @@ from videosdk.agents import audio_format
 from videosdk.agents.event_bus import global_event_emitter
 from videosdk.agents.realtime_base_model import RealtimeBaseModel
 
-from . import _redact
-from ._framework import pipeline_mode, report_metric
+from ._agent_link import AgentLink, McpApproval
+from ._binding import Binding
+from ._framework import enable_vision, pipeline_mode, report_metric
 from ._speaker import TrackSpeaker
 from .config import AzureVoiceLiveConfig, output_format_for_rate
 from .connection import (
     DEFAULT_HANDSHAKE_TIMEOUT,
-    DEFAULT_MODEL,
-    MODEL_ENV,
-    ConnectTarget,
     ReconnectPolicy,
     agent_target,
-    resolve_endpoint,
 )
 from .core import CallCore, Effect, McpApprovalRequest, SessionSpec
 from .core import effects as fx
 from .core.base import DEFAULT_RESPONSE_TIMEOUT
 from .core.effects import ModelEvent
 from .core.link import LinkState
-from .credentials import default_credential, normalize_credential
 from .errors import VoiceLiveError
-from .tools import ToolRunner, decide_approval, hand_off
 from .transport import Transport
+from .vision import encode_frames
 
 __all__ = ["DEFAULT_MAX_SESSION_DURATION", "AzureVoiceLive", "McpApproval", "McpApprovalRequest"]
 
@@ -63,8 +58,6 @@ DEFAULT_MAX_SESSION_DURATION = 25 * 60.0
 
 AGENT_POLL_S = 0.5
 """How often the agent is read for changed instructions or tools between turns."""
-
-McpApproval = Callable[[McpApprovalRequest], Awaitable[bool]]
 
 
 class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[misc]
@@ -101,6 +94,10 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
         foundry_resource_override: str | None = None,
     ) -> None:
         super().__init__()
+        self.config = config if config is not None else AzureVoiceLiveConfig()
+        if not isinstance(self.config, AzureVoiceLiveConfig):
+            raise TypeError("config must be an AzureVoiceLiveConfig")
+        _check_timeouts(handshake_timeout, session_timeout, max_session_duration)
         agent = agent_target(
             model,
             agent_name,
@@ -110,33 +107,20 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
             authentication_identity_client_id=agent_identity_client_id,
             foundry_resource_override=foundry_resource_override,
         )
-        self.model = (
-            f"agent:{agent.agent_name}"
-            if agent is not None
-            else model or os.environ.get(MODEL_ENV) or DEFAULT_MODEL
-        )
-        self.config = config if config is not None else AzureVoiceLiveConfig()
-        if not isinstance(self.config, AzureVoiceLiveConfig):
-            raise TypeError("config must be an AzureVoiceLiveConfig")
-        if handshake_timeout <= 0 or session_timeout <= 0:
-            raise ValueError("handshake_timeout and session_timeout must be positive")
-        if max_session_duration is not None and max_session_duration <= 0:
-            raise ValueError("max_session_duration must be positive (or None to never rotate)")
-        target = ConnectTarget(
-            endpoint=resolve_endpoint(endpoint, allow_insecure=allow_insecure),
-            model=None if agent else self.model,
+        self._binding = Binding(
+            model=model,
+            endpoint=endpoint,
+            allow_insecure=allow_insecure,
+            api_key=api_key,
+            credential=credential,
             api_version=api_version,
             agent=agent,
             handshake_timeout=handshake_timeout,
+            config=self.config,
         )
-        self._mcp_approval = mcp_approval
-        given, self._owns_credential = normalize_credential(api_key, credential)
-        self._credential = given if given is not None else default_credential()
-        self._secrets = _redact.protect(_redact.secrets_of(self._credential, self.config))
-        spec = SessionSpec(self.config, model=target.model, agent_mode=agent is not None)
+        self.model = self._binding.model
+        spec = SessionSpec(self.config, model=self._binding.session_model, agent_mode=bool(agent))
         spec.validate()
-        self._tools = ToolRunner(timeout=self.config.tool_timeout)
-        self._agent: Any = None
         self._speaker = TrackSpeaker(self)
         self._core = CallCore(
             spec,
@@ -145,11 +129,12 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
             policy=reconnect,
             response_timeout=response_timeout,
         )
+        self._agent_link = AgentLink(
+            self._core, tool_timeout=self.config.tool_timeout, approval=mcp_approval
+        )
         self._transport = Transport(
             self._core,
             self,
-            target,
-            self._credential,
             session_timeout=session_timeout,
             max_session_duration=max_session_duration,
         )
@@ -158,7 +143,7 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
         self.on("agent_speech_ended", self._on_playout_finished)
 
     def __repr__(self) -> str:
-        return f"AzureVoiceLive(model={self.model!r}, endpoint={self._transport.target.endpoint!r})"
+        return f"AzureVoiceLive(model={self.model!r}, endpoint={self._binding.endpoint!r})"
 
     # -- properties ----------------------------------------------------------------------
 
@@ -207,9 +192,11 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
 
     def set_agent(self, agent: Any) -> None:
         """Called twice before ``connect()`` (idempotent), and again on a handoff."""
-        self._agent = agent
-        self._tools = ToolRunner.for_agent(agent, timeout=self.config.tool_timeout)
-        self._sync_agent(force=True)
+        self.perform(self._agent_link.attach(agent))
+
+    @property
+    def _agent(self) -> Any:
+        return self._agent_link.agent
 
     async def connect(self) -> None:
         if self._closed:
@@ -224,7 +211,14 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
                 self._connect_task = None  # a failed connect can be retried
             raise
 
+    @property
+    def _credential(self) -> Any:
+        return self._binding.credential
+
     async def _connect(self) -> None:
+        enable_vision(self._agent)
+        target = await self._binding.settle()
+        self._transport.bind(target, self._binding.credential)
         self._prepare_audio()
         await self._transport.establish()
         self._transport.spawn(self._watch())
@@ -299,6 +293,18 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
             )
         return message
 
+    async def send_message_with_frames(self, message: str, frames: list[Any]) -> None:
+        """``session.reply(instructions, frames=[...])``: the frames as images on a user
+        turn, the instructions as its words, then an answer (never spoken verbatim)."""
+        if not isinstance(frames, list | tuple) or not frames:
+            raise TypeError("send_message_with_frames() needs a non-empty list of video frames")
+        text = self._check_text(message, "send_message_with_frames") if message else None
+        self.perform(self._core.user_frames(text, list(frames)))
+
+    async def handle_video_input(self, video_frame: Any) -> None:
+        """A meeting video frame; the newest goes to Voice Live with the caller's next turn."""
+        self._core.video_frame(video_frame)
+
     async def interrupt(self) -> None:
         """``session.interrupt()``: stop the agent now, as a barge-in would."""
         if self._closed:
@@ -318,12 +324,7 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
             with contextlib.suppress(BaseException):
                 await self._connect_task
         await self._transport.aclose()
-        if self._owns_credential:
-            close = getattr(self._credential, "close", None)
-            if close is not None:
-                with contextlib.suppress(Exception):
-                    await close()
-        _redact.release(self._secrets)
+        await self._binding.aclose()
         with contextlib.suppress(Exception):
             self.perform(final)
         await super().aclose()
@@ -345,39 +346,21 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
         for effect in effects:
             self._performers[type(effect)](effect)
 
-    def _sync_agent(self, *, force: bool = False) -> None:
-        """``agent.instructions = ...`` and ``agent.update_tools()`` tell no one, so the
-        agent is read at turn boundaries and every :data:`AGENT_POLL_S`."""
-        agent = self._agent
-        if agent is None:
-            return
-        tools = list(getattr(agent, "tools", None) or [])
-        if force or tuple(id(t) for t in tools) != self._tools.fingerprint:
-            self._tools = ToolRunner(tools, timeout=self.config.tool_timeout)
-            self.perform(self._core.set_tools(self._tools.declarations()))
-        self.perform(self._core.set_instructions(getattr(agent, "instructions", None)))
-
     async def _watch(self) -> None:
         """The call's clock: the agent is read for changes, the core's watchdog ticks."""
         while True:
             await asyncio.sleep(AGENT_POLL_S)
-            self._sync_agent()
+            self.perform(self._agent_link.sync())
             self.perform(self._core.tick())
 
-    async def _run_tool(self, call: fx.StartTool) -> None:
-        result = await self._tools.run(call.call_id, call.name, call.arguments)
-        if result.handoff is not None:
-            hand_off(self._agent, result.handoff)
-        self.perform(self._core.tool_finished(result))
-
-    async def _approve(self, request: McpApprovalRequest) -> None:
-        approved = await decide_approval(self._mcp_approval, request, self.config.tool_timeout)
-        self.perform(self._core.approval_decided(request, approved))
+    async def _then(self, work: Awaitable[list[Effect]]) -> None:
+        """Background work (a tool, an approval, an encode) whose result is more effects."""
+        self.perform(await work)
 
 
 def _performers(model: AzureVoiceLive) -> dict[type, Callable[[Any], None]]:
     """Effect type → how the adapter carries it out (a table, not an if-chain)."""
-    transport = model._transport
+    transport, link = model._transport, model._agent_link
     outbox = transport.outbox
     return {
         fx.Send: lambda e: outbox.put(e.event, urgent=e.urgent),
@@ -387,11 +370,19 @@ def _performers(model: AzureVoiceLive) -> dict[type, Callable[[Any], None]]:
         fx.Metric: lambda e: report_metric(e.method, e.kwargs),
         fx.FinishPlayback: lambda e: model._speaker.finish(),
         fx.ResumeSpeaker: lambda e: model._speaker.resume(),
-        fx.StartTool: lambda e: transport.spawn(model._run_tool(e)),
-        fx.AskApproval: lambda e: transport.spawn(model._approve(e.request)),
-        fx.SyncAgent: lambda e: model._sync_agent(),
+        fx.StartTool: lambda e: transport.spawn(model._then(link.run_tool(e))),
+        fx.AskApproval: lambda e: transport.spawn(model._then(link.approve(e.request))),
+        fx.SendFrames: lambda e: transport.spawn(model._then(encode_frames(model._core, e))),
+        fx.SyncAgent: lambda e: model.perform(link.sync()),
         fx.Settled: lambda e: transport.settle(),
         fx.Boundary: lambda e: transport.boundary(),
         fx.Reconnect: lambda e: transport.recover(e.cause, error=e.error),
         fx.CloseSocket: lambda e: transport.close_socket(),
     }
+
+
+def _check_timeouts(handshake: float, session: float, max_session: float | None) -> None:
+    if handshake <= 0 or session <= 0:
+        raise ValueError("handshake_timeout and session_timeout must be positive")
+    if max_session is not None and max_session <= 0:
+        raise ValueError("max_session_duration must be positive (or None to never rotate)")
