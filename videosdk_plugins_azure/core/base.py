@@ -38,6 +38,7 @@ from .responses import CallState, Cut, Response, ToolBatch
 from .session import SessionSpec
 from .storm import ErrorStorm
 from .turns import UserTurn
+from .vision import VisionState
 
 __all__ = ["DEFAULT_RESPONSE_TIMEOUT", "CallBase"]
 
@@ -84,6 +85,7 @@ class CallBase:
         self.reconnects = 0
         self.unknown_events: set[str] = set()
         self.storm = ErrorStorm()
+        self.vision = VisionState()
         self._auth_retried = False
         self._live_since = 0.0
         self._young_deaths = 0

@@ -19,7 +19,7 @@ from azure.ai.voicelive import models as m
 
 from ..errors import VoiceLiveError
 from ..tools import ToolResult
-from .effects import Boundary, Effect, Reconnect, SendAudio
+from .effects import Boundary, Effect, Reconnect, SendAudio, SendFrames
 from .handlers import HANDLERS, report_tool
 from .lifecycle import Lifecycle
 from .link import Trigger
@@ -95,6 +95,28 @@ class CallCore(Lifecycle):
         item = m.UserMessageItem(content=[m.InputTextContentPart(text=text)])
         self.send({"type": "conversation.item.create", "item": item.as_dict()})
         self.request_response({})
+        return self.take()
+
+    def user_frames(self, text: str | None, frames: list[Any]) -> list[Effect]:
+        """``reply(frames=...)``: images (and the instructions as the user's words), then
+        an answer. The frames are encoded off the core; see :meth:`frames_encoded`."""
+        self.effect(SendFrames(tuple(frames), text, respond=True))
+        return self.take()
+
+    def video_frame(self, frame: Any) -> None:
+        """A meeting video frame; only the newest is kept."""
+        self.vision.frame(frame)
+
+    def frames_encoded(
+        self, text: str | None, parts: list[dict[str, Any]], *, respond: bool
+    ) -> list[Effect]:
+        """The images are ready: one user message with them, then the answer if asked."""
+        content = [*([{"type": "input_text", "text": text}] if text else []), *parts]
+        if content and not self.link.ended:
+            item = {"type": "message", "role": "user", "content": content}
+            self.send({"type": "conversation.item.create", "item": item})
+            if respond:
+                self.request_response({})
         return self.take()
 
     def interrupt(self) -> list[Effect]:

@@ -27,6 +27,7 @@ __all__ = [
     "ResumeSpeaker",
     "Send",
     "SendAudio",
+    "SendFrames",
     "Settled",
     "Speaker",
     "StartTool",
@@ -147,6 +148,16 @@ class AskApproval:
 
 
 @dataclass(frozen=True)
+class SendFrames:
+    """Encode video frames as images and hand them back (``CallCore.frames_encoded``)."""
+
+    frames: tuple[Any, ...]
+    text: str | None
+    respond: bool
+    """Ask for an answer after them (``reply(frames=...)``), not for meeting video."""
+
+
+@dataclass(frozen=True)
 class SyncAgent:
     """Check whether the agent's instructions or tools changed: the framework tells nobody."""
 
@@ -185,6 +196,7 @@ Effect: TypeAlias = (
     | FinishPlayback
     | ResumeSpeaker
     | StartTool
+    | SendFrames
     | AskApproval
     | SyncAgent
     | Settled

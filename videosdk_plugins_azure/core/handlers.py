@@ -22,6 +22,7 @@ from .effects import (
     Metric,
     Play,
     ResumeSpeaker,
+    SendFrames,
     Settled,
     StartTool,
     SyncAgent,
@@ -129,6 +130,9 @@ def _speech_started(core: CallCore, event: m.ServerEventInputAudioBufferSpeechSt
         core.agent_final(final)
     core.calls.user_spoke()
     core.turn.started()
+    frame = core.vision.take(core.clock())
+    if frame is not None:  # what the caller sees as they speak goes before their words
+        core.effect(SendFrames((frame,), None, respond=False))
     core.effect(SyncAgent())
     core.open_metrics_turn()
     core.emit("user_speech_started", {"type": "done"})

@@ -34,8 +34,17 @@ class History:
         return len(self._items)
 
     def remember(self, item: dict[str, Any]) -> None:
-        if item.get("type") in REPLAYABLE_ITEM_TYPES:
-            self._items.append(item)
+        """Keep ``item`` for a replay; images are left out (they are large and were of a
+        moment that has passed), and a message of nothing but images is not kept."""
+        if item.get("type") not in REPLAYABLE_ITEM_TYPES:
+            return
+        content = item.get("content")
+        if isinstance(content, list) and any(_is_image(part) for part in content):
+            kept = [part for part in content if not _is_image(part)]
+            if not kept:
+                return
+            item = {**item, "content": kept}
+        self._items.append(item)
 
     def replay_events(self) -> list[dict[str, Any]]:
         """The ``conversation.item.create`` events that rebuild the conversation."""
@@ -52,3 +61,7 @@ class History:
             return False
         self.replay_failed = True
         return True
+
+
+def _is_image(part: Any) -> bool:
+    return isinstance(part, dict) and part.get("type") == "input_image"
