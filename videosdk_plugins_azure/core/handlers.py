@@ -222,7 +222,8 @@ def _transcript_delta(core: CallCore, event: m.ServerEvent) -> None:
     response_id = ident(event, "response_id")
     so_far = core.calls.transcript_delta(response_id, text(event, "delta"))
     response = core.calls.get(response_id)
-    if response is not None and not core.spec.audio_out and not response.text_started:
+    speaks_text = not core.spec.audio_out and not core.spec.text_only  # hybrid: the TTS speaks
+    if response is not None and speaks_text and not response.text_started:
         # a text-only answer never plays audio: its first words are when the agent "speaks"
         response.text_started = True
         core.emit("agent_speech_started", {"type": "done"})
