@@ -45,6 +45,7 @@ __all__ = [
     "ReconnectPolicy",
     "agent_target",
     "check_endpoint",
+    "check_timeouts",
     "first_env",
     "open_session",
     "resolve_endpoint",
@@ -311,3 +312,11 @@ async def open_session(
             "unreachable", f"cannot reach Voice Live: {exc}", recoverable=True
         ) from None
     return OpenSession(manager, connection)
+
+
+def check_timeouts(handshake: float, session: float, max_session: float | None) -> None:
+    """Fail at construction for timeouts that would make every connect fail."""
+    if handshake <= 0 or session <= 0:
+        raise ValueError("handshake_timeout and session_timeout must be positive")
+    if max_session is not None and max_session <= 0:
+        raise ValueError("max_session_duration must be positive (or None to never rotate)")

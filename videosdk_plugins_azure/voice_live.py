@@ -37,6 +37,7 @@ from .connection import (
     DEFAULT_HANDSHAKE_TIMEOUT,
     ReconnectPolicy,
     agent_target,
+    check_timeouts,
 )
 from .core import CallCore, Effect, McpApprovalRequest, SessionSpec
 from .core import effects as fx
@@ -97,7 +98,7 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
         self.config = config if config is not None else AzureVoiceLiveConfig()
         if not isinstance(self.config, AzureVoiceLiveConfig):
             raise TypeError("config must be an AzureVoiceLiveConfig")
-        _check_timeouts(handshake_timeout, session_timeout, max_session_duration)
+        check_timeouts(handshake_timeout, session_timeout, max_session_duration)
         agent = agent_target(
             model,
             agent_name,
@@ -119,7 +120,27 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
             config=self.config,
         )
         self.model = self._binding.model
-        spec = SessionSpec(self.config, model=self._binding.session_model, agent_mode=bool(agent))
+        self._wire(
+            agent_mode=agent is not None,
+            reconnect=reconnect,
+            response_timeout=response_timeout,
+            mcp_approval=mcp_approval,
+            session_timeout=session_timeout,
+            max_session_duration=max_session_duration,
+        )
+
+    def _wire(
+        self,
+        *,
+        agent_mode: bool,
+        reconnect: ReconnectPolicy | None,
+        response_timeout: float | None,
+        mcp_approval: McpApproval | None,
+        session_timeout: float,
+        max_session_duration: float | None,
+    ) -> None:
+        """The call's parts: the core, and what connects it to the framework and the socket."""
+        spec = SessionSpec(self.config, model=self._binding.session_model, agent_mode=agent_mode)
         spec.validate()
         self._speaker = TrackSpeaker(self)
         self._core = CallCore(
@@ -194,10 +215,6 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
         """Called twice before ``connect()`` (idempotent), and again on a handoff."""
         self.perform(self._agent_link.attach(agent))
 
-    @property
-    def _agent(self) -> Any:
-        return self._agent_link.agent
-
     async def connect(self) -> None:
         if self._closed:
             raise RuntimeError("AzureVoiceLive is closed")
@@ -216,7 +233,7 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
         return self._binding.credential
 
     async def _connect(self) -> None:
-        enable_vision(self._agent)
+        enable_vision(self._agent_link.agent)
         target = await self._binding.settle()
         self._transport.bind(target, self._binding.credential)
         self._prepare_audio()
@@ -227,7 +244,7 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
     def _prepare_audio(self) -> None:
         """Fix the input declaration and the output format for the whole call."""
         spec = self._core.spec
-        spec.text_only = pipeline_mode(self._agent) == "hybrid_tts"
+        spec.text_only = pipeline_mode(self._agent_link.agent) == "hybrid_tts"
         self._follow_wire()
         wire = self._core.input.wire
         spec.input_rate = self._core.input.input_rate
@@ -379,10 +396,3 @@ def _performers(model: AzureVoiceLive) -> dict[type, Callable[[Any], None]]:
         fx.Reconnect: lambda e: transport.recover(e.cause, error=e.error),
         fx.CloseSocket: lambda e: transport.close_socket(),
     }
-
-
-def _check_timeouts(handshake: float, session: float, max_session: float | None) -> None:
-    if handshake <= 0 or session <= 0:
-        raise ValueError("handshake_timeout and session_timeout must be positive")
-    if max_session is not None and max_session <= 0:
-        raise ValueError("max_session_duration must be positive (or None to never rotate)")

@@ -20,6 +20,7 @@ __all__ = [
     "Effect",
     "Emit",
     "FinishPlayback",
+    "FrameworkEvent",
     "Metric",
     "ModelEvent",
     "Play",
@@ -35,8 +36,7 @@ __all__ = [
 ]
 
 
-ModelEvent = Literal[
-    "error",
+FrameworkEvent = Literal[
     "user_speech_started",
     "user_speech_ended",
     "agent_speech_started",
@@ -44,6 +44,12 @@ ModelEvent = Literal[
     "realtime_model_transcription",
     "realtime_model_function_executed",
     "llm_text_output",
+]
+"""The realtime-model events the framework's pipeline listens to."""
+
+ModelEvent = Literal[
+    FrameworkEvent,
+    "error",
     "first_audio_latency",
     "word_timestamp",
     "viseme",
@@ -52,7 +58,7 @@ ModelEvent = Literal[
     "mcp_approval",
     "session_reconnected",
 ]
-"""Every event the model emits (the framework's names plus this plugin's own)."""
+"""Every event the model emits: the framework's, plus this plugin's own."""
 
 
 class Speaker(Protocol):

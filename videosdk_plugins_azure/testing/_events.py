@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, get_args
 
+from ..core.effects import FrameworkEvent
 from ._framework import listen
 
 __all__ = [
@@ -26,15 +27,7 @@ __all__ = [
 Event = tuple[float, str, Any]
 """``(time.monotonic(), name, payload)`` as recorded by :class:`LocalRoom`."""
 
-MODEL_EVENTS: tuple[str, ...] = (
-    "user_speech_started",
-    "user_speech_ended",
-    "agent_speech_started",
-    "agent_speech_ended",
-    "realtime_model_transcription",
-    "realtime_model_function_executed",
-    "llm_text_output",
-)
+MODEL_EVENTS: tuple[str, ...] = get_args(FrameworkEvent)
 """Recorded from the realtime model itself.
 
 The model is the one emitter that carries all of them: the pipeline emits
