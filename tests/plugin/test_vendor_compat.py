@@ -317,3 +317,56 @@ def test_text_only_vendor_config_carries_no_voice() -> None:
     assert session["modalities"] == ["text"]
     assert "voice" not in session
     assert session["turn_detection"]["threshold"] == 0.5
+
+
+async def test_a_vendor_style_script_runs_through_the_pipeline_with_a_new_import() -> None:
+    """The body below is written as for videosdk-plugins-azure 1.0.30; only the import differs."""
+    import math
+
+    from azure.ai.voicelive.models import Modality
+    from videosdk.agents import Agent, Pipeline
+
+    from videosdk_plugins_azure import AzureVoiceLive, AzureVoiceLiveConfig
+    from videosdk_plugins_azure.emulator import Scenario as _Scenario
+    from videosdk_plugins_azure.emulator import Turn, VoiceLiveEmulator
+    from videosdk_plugins_azure.testing import LocalRoom
+
+    class Receptionist(Agent):
+        def __init__(self) -> None:
+            super().__init__(instructions="You are a helpful receptionist.")
+
+        async def on_enter(self) -> None:
+            return None
+
+        async def on_exit(self) -> None:
+            return None
+
+    scenario = _Scenario([Turn(reply="Welcome to Contoso.")])
+    async with VoiceLiveEmulator(
+        api_key="vendor-key", speed=math.inf, tts="synthetic", model_latency=0, scenario=scenario
+    ) as emu:
+        with pytest.warns(DeprecationWarning, match="TurnDetection"):
+            model = AzureVoiceLive(
+                api_key="vendor-key",
+                endpoint=emu.endpoint,
+                model="gpt-realtime",
+                config=AzureVoiceLiveConfig(
+                    voice="en-US-AvaNeural",
+                    modalities=[Modality.TEXT, Modality.AUDIO],
+                    temperature=0.8,
+                    turn_detection_threshold=0.6,
+                    turn_detection_prefix_padding_ms=300,
+                    turn_detection_silence_duration_ms=600,
+                    max_completion_tokens=200,
+                ),
+            )
+        async with LocalRoom(Receptionist(), Pipeline(llm=model)) as room:
+            await room.session.reply(instructions="Greet the caller.")
+            await room.wait_for(
+                lambda: ("assistant", "Welcome to Contoso.") in room.chat_items(), timeout=20
+            )
+        session = emu.last_connection.session
+    assert session["turn_detection"]["threshold"] == 0.6
+    assert session["turn_detection"]["silence_duration_ms"] == 600
+    assert session["max_response_output_tokens"] == 200
+    assert session["modalities"] == ["text", "audio"]
