@@ -20,6 +20,7 @@ from videosdk_plugins_azure import (
     AzureVoiceLive,
     ReconnectPolicy,
     VoiceLiveConnectError,
+    VoiceLiveError,
     _speaker,
     credentials,
 )
@@ -224,3 +225,42 @@ async def test_audio_far_ahead_of_playout_waits_outside_the_track(
     rate = model.output_sampling_rate
     assert most <= rate * 1.0 + rate // 10, f"{most / rate:.2f} s queued in the track"
     assert model.dropped_output_audio_bytes == 0
+
+
+async def test_app_requests_queued_behind_a_dead_connection_are_bounded() -> None:
+    model = AzureVoiceLive(endpoint="wss://127.0.0.1:9", api_key="not-used")  # never connected
+    bound = model._transport.outbox.max_control
+    try:
+        for turn in range(bound - 1):  # one item each; the requests wait in the core
+            await model.send_text_message(f"turn {turn}")
+        with pytest.raises(VoiceLiveError) as refused:
+            await model.send_text_message("one too many")
+        assert refused.value.code == "backlog_full"
+        assert len(model._transport.outbox) <= bound
+    finally:
+        await model.aclose()
+
+
+async def test_mcp_secrets_echoed_by_the_service_are_not_kept(emu: VoiceLiveEmulator) -> None:
+    from videosdk_plugins_azure import AzureVoiceLiveConfig, McpServer
+
+    secret = "Bearer mcp-s3cr3t-0123456789"
+    server = McpServer(
+        "docs",
+        "https://docs.example/mcp",
+        authorization=secret,
+        headers={"X-Key": "hdr-s3cr3t-0123456789"},
+        require_approval="never",
+    )
+    model = resilient(emu, config=AzureVoiceLiveConfig(mcp_servers=[server]))
+    try:
+        await model.connect()
+        await emu.last_connection.wait_for("session.updated", source="server")
+        dumped = repr(vars(model)) + "".join(
+            repr(vars(v)) for v in vars(model).values() if hasattr(v, "__dict__")
+        )
+        dumped += repr(vars(model._core))
+    finally:
+        await model.aclose()
+    assert "mcp-s3cr3t" not in dumped
+    assert "hdr-s3cr3t" not in dumped
