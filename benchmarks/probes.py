@@ -55,10 +55,10 @@ class ServerClock:
         original = EmulatorConnection._record
         clock = self
 
-        async def _record(conn: Any, source: str, event: Any) -> None:
+        async def _record(conn: Any, source: str, event: Any, *rest: Any) -> None:
             if source == "server":
                 clock._note(conn.index, event)
-            await original(conn, source, event)
+            await original(conn, source, event, *rest)
 
         EmulatorConnection._record = _record  # type: ignore[method-assign]
         try:

@@ -255,7 +255,7 @@ async def test_text_only_offline_prints_the_answers(tmp_path: Path) -> None:
     assert "you: In one sentence, what is Azure Voice Live?" in out
     assert "agent: Azure Voice Live is a speech-to-speech service" in out
     assert "agent: From a phone line it takes 8 kilohertz audio" in out
-    assert "agent audio responses: 0 (text only)" in out
+    assert "agent audio played: 0 ms (text only)" in out
     assert "NETWORK-GUARD" not in err
 
     code, out, err = await run_in(tmp_path, "text_only_agent.py", "Is this offline?")
