@@ -120,6 +120,7 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
             config=self.config,
         )
         self.model = self._binding.model
+        self._agent: Any = None
         self._wire(
             agent_mode=agent is not None,
             reconnect=reconnect,
@@ -213,6 +214,7 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
 
     def set_agent(self, agent: Any) -> None:
         """Called twice before ``connect()`` (idempotent), and again on a handoff."""
+        self._agent = agent  # the base class's instructions_with_context() reads it
         self.perform(self._agent_link.attach(agent))
 
     async def connect(self) -> None:
@@ -233,7 +235,7 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
         return self._binding.credential
 
     async def _connect(self) -> None:
-        enable_vision(self._agent_link.agent)
+        enable_vision(self._agent)
         target = await self._binding.settle()
         self._transport.bind(target, self._binding.credential)
         self._prepare_audio()
@@ -244,7 +246,7 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
     def _prepare_audio(self) -> None:
         """Fix the input declaration and the output format for the whole call."""
         spec = self._core.spec
-        spec.text_only = pipeline_mode(self._agent_link.agent) == "hybrid_tts"
+        spec.text_only = pipeline_mode(self._agent) == "hybrid_tts"
         self._follow_wire()
         wire = self._core.input.wire
         spec.input_rate = self._core.input.input_rate
