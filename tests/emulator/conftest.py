@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import math
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+import aiohttp
 import numpy as np
 import pytest
 from azure.ai.voicelive.aio import VoiceLiveConnection, connect
@@ -104,3 +106,44 @@ def assert_rejected(call: Any, code: str, param: str) -> ProtocolError:
         call()
     assert (info.value.code, info.value.param) == (code, param), info.value.message
     return info.value
+
+
+# -- raw sockets: frames the SDK would never send -----------------------------------------
+
+
+@asynccontextmanager
+async def raw_ws(
+    emulator: VoiceLiveEmulator, *, configure: bool = True
+) -> AsyncIterator[aiohttp.ClientWebSocketResponse]:
+    """A plain aiohttp WebSocket to the emulator, past ``session.created`` (and, with
+    ``configure``, a first ``session.update``)."""
+    url = f"{emulator.endpoint}/voice-live/realtime?model={MODEL}"
+    async with (
+        aiohttp.ClientSession() as http,
+        http.ws_connect(url, headers={"api-key": KEY}, max_msg_size=0) as ws,
+    ):
+        await ws_event(ws, "session.created")
+        if configure:
+            await ws.send_json({"type": "session.update", "session": {}})
+            await ws_event(ws, "session.updated")
+        yield ws
+
+
+async def ws_event(
+    ws: aiohttp.ClientWebSocketResponse, event_type: str, *, timeout: float = 10.0
+) -> dict[str, Any]:
+    """Read server events until one of ``event_type``; fail if the socket closes first."""
+    async with asyncio.timeout(timeout):
+        while True:
+            message = await ws.receive()
+            if message.type is not aiohttp.WSMsgType.TEXT:
+                raise ConnectionError(f"socket ended ({message.type!r}) before {event_type!r}")
+            event: dict[str, Any] = json.loads(message.data)
+            if event["type"] == event_type:
+                return event
+
+
+async def round_trip(ws: aiohttp.ClientWebSocketResponse, *, timeout: float = 10.0) -> None:
+    """A ``session.update`` answered by ``session.updated``: the connection serves."""
+    await ws.send_json({"type": "session.update", "session": {}})
+    await ws_event(ws, "session.updated", timeout=timeout)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from azure.ai.voicelive import models as m
 
-from videosdk_plugins_azure.emulator import Scenario
+from videosdk_plugins_azure.emulator import Scenario, ServerLimits
 
 from .conftest import quiet, recv_until, speech, stream
 
@@ -133,3 +133,19 @@ def test_scenario_files_are_validated(tmp_path: Path) -> None:
     index, turn = scenario.next_turn()
     assert (index, turn.user, turn.calls[0].arguments_json()) == (0, "a", '{"x":1}')
     assert scenario.next_turn()[0] == -1  # past the script: unscripted turns
+
+
+def test_cli_limit_flags_build_the_servers_limits() -> None:
+    from videosdk_plugins_azure.emulator.__main__ import build_emulator, parser
+
+    flags = ["--idle-timeout", "0", "--setup-timeout", "5", "--max-reply-chars", "100"]
+    args = parser().parse_args([*flags, "--keep-records"])
+    emu = build_emulator(args)
+    limits = emu.settings.limits
+    assert (limits.idle_timeout, limits.setup_timeout, limits.max_reply_chars) == (
+        float("inf"),
+        5.0,
+        100,
+    )
+    assert emu.keep_records
+    assert build_emulator(parser().parse_args([])).settings.limits == ServerLimits()

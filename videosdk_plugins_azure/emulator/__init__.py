@@ -3,8 +3,10 @@
 It speaks the Voice Live WebSocket protocol as the service does (see
 ``voicelive-protocol.md``), so the real ``azure-ai-voicelive`` SDK and this plugin
 talk to it unchanged. What the assistant says is scripted with a
-:class:`Scenario`; failures are injected with :class:`Faults`; every client event is
-recorded per :class:`EmulatorConnection` for assertions, which is also where a test
+:class:`Scenario`; failures are injected with :class:`Faults`; what a client may ask and how long it
+may stay silent is bounded by :class:`ServerLimits`; every client event is
+recorded per :class:`EmulatorConnection` for assertions (bounded, unless the
+emulator is built with ``keep_records=True``), which is also where a test
 acts on a live connection (:meth:`~EmulatorConnection.send_event`,
 :meth:`~EmulatorConnection.send_raw`, :meth:`~EmulatorConnection.drop`,
 :meth:`~EmulatorConnection.close`, :meth:`~EmulatorConnection.expire`).
@@ -14,6 +16,7 @@ Run it standalone with ``python -m videosdk_plugins_azure.emulator``.
 
 from ._context import EmulatorSettings
 from ._faults import FaultRule, Faults
+from ._limits import ServerLimits
 from ._record import ConnectionControls, ConnectionStats, EmulatorConnection
 from ._scenario import FunctionCall, McpCall, ReplyContext, Scenario, Turn, echo_reply
 from ._server import VoiceLiveEmulator
@@ -32,6 +35,7 @@ __all__ = [
     "PendingTurn",
     "ReplyContext",
     "Scenario",
+    "ServerLimits",
     "ToolTurnRegistry",
     "Turn",
     "VoiceLiveEmulator",

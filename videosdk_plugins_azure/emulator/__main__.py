@@ -7,7 +7,9 @@ when ``--port 0`` picked one), logs to stderr, and serves until SIGINT or SIGTER
 It serves the service's rules by default, for any Voice Live client pointed at it:
 replacing ``session.update`` and a model that takes ``--model-latency`` seconds to
 answer. ``--session-semantics merge`` serves OpenAI-style clients that send partial
-updates; ``--model-latency 0`` answers at once.
+updates; ``--model-latency 0`` answers at once. The ``--*-timeout`` and size flags
+bound what one client may ask of it (see ``ServerLimits``); the defaults suit any
+real client.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import sys
 from ..protocol.session import DEFAULT_SESSION_SEMANTICS, SESSION_SEMANTICS
 from ._context import TTS_ENGINES
 from ._latency import DEFAULT_LATENCY_JITTER, DEFAULT_MODEL_LATENCY, DEFAULT_SEED
+from ._limits import ServerLimits
 from ._scenario import Scenario
 from ._server import VoiceLiveEmulator
 
@@ -53,6 +56,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--tts", choices=sorted(TTS_ENGINES), default="auto")
     p.add_argument("--scenario", help='a JSON file: {"turns": [{"user", "reply", "calls"}]}')
     _add_service_rules(p)
+    _add_limits(p)
     p.add_argument("--tls-cert", metavar="PATH", help="PEM certificate: serve wss:// (TLS)")
     p.add_argument("--tls-key", metavar="PATH", help="PEM private key of --tls-cert")
     p.add_argument(
@@ -93,6 +97,40 @@ def _add_service_rules(p: argparse.ArgumentParser) -> None:
     )
 
 
+_LIMIT_FLAGS = {
+    "handshake_timeout": (float, "seconds to finish the HTTP upgrade request"),
+    "setup_timeout": (float, "seconds from the upgrade to the first valid session.update"),
+    "idle_timeout": (float, "seconds a configured session may send nothing"),
+    "max_frame_bytes": (int, "longest client frame read (longer: an error event)"),
+    "max_reply_chars": (int, "characters of one reply (longer: cut, response incomplete)"),
+    "speech_workers": (int, "threads that synthesize speech"),
+    "max_closed_records": (int, "records of closed connections kept"),
+}
+
+
+def _add_limits(p: argparse.ArgumentParser) -> None:
+    """One flag per :class:`ServerLimits` field a server operator tunes; 0 disables a timeout."""
+    defaults = ServerLimits()
+    for name, (kind, text) in _LIMIT_FLAGS.items():
+        p.add_argument(
+            "--" + name.replace("_", "-"),
+            type=kind,
+            default=getattr(defaults, name),
+            help=f"{text} (default {getattr(defaults, name)})",
+        )
+    p.add_argument(
+        "--keep-records", action="store_true", help="keep every event of every connection"
+    )
+
+
+def _limits(args: argparse.Namespace) -> ServerLimits:
+    values = {name: getattr(args, name) for name in _LIMIT_FLAGS}
+    for name, value in values.items():
+        if name.endswith("_timeout") and value == 0:
+            values[name] = math.inf
+    return ServerLimits(**values)
+
+
 def build_emulator(args: argparse.Namespace) -> VoiceLiveEmulator:
     """The emulator the parsed command line describes (not started)."""
     return VoiceLiveEmulator(
@@ -111,6 +149,8 @@ def build_emulator(args: argparse.Namespace) -> VoiceLiveEmulator:
         seed=args.seed,
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
+        limits=_limits(args),
+        keep_records=args.keep_records,
     )
 
 

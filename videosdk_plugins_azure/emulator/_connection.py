@@ -9,8 +9,11 @@ decision lives in the state.
 
 Faults fire here too, since they act on the socket: each client event is checked
 before it is handled, each server event after it is sent. Nothing a client sends
-can crash the loop: a rejected request is an ``error`` event, and an unexpected
-failure is a ``server_error`` one, as on the service.
+can crash the loop: a rejected request is an ``error`` event (a frame too long or
+nested too deep included), and an unexpected failure is a ``server_error`` one, as
+on the service. Nor can a client hold a socket by saying nothing: one that has not
+configured its session within ``setup_timeout`` of the upgrade, or that goes
+``idle_timeout`` without a frame after that, is closed (1008).
 """
 
 from __future__ import annotations
@@ -22,9 +25,12 @@ import logging
 from collections.abc import Awaitable, Iterable, Mapping
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from aiohttp import WSMsgType, web
 
 from ..protocol.events import ServerEvent, wire_type
+from . import _speech
 from ._actions import (
     Action,
     CancelResponse,
@@ -37,7 +43,9 @@ from ._context import ConnectionContext, EmulatorSettings
 from ._conversation import Conversation
 from ._errors import ProtocolError
 from ._faults import FaultRule
+from ._limits import timeout_or_none
 from ._plan import ActiveResponse
+from ._response_stream import SocketGone
 from ._responses import ResponseGenerator, ResponseRun
 from ._state import ServiceState
 from ._wire import client_event_id, error_event, parse_client_frame
@@ -50,10 +58,6 @@ _SERVER_ERROR = ProtocolError("server_error", "The server had an error.", error_
 _SESSION_EXPIRED = ProtocolError(
     "session_expired", "Your session hit the maximum duration and has expired."
 )
-
-
-class _Dropped(Exception):
-    """The socket is gone (a fault fired or the peer left); stop sending."""
 
 
 class ConnectionHandler:
@@ -76,6 +80,8 @@ class ConnectionHandler:
         self._tasks: set[asyncio.Task[None]] = set()
         self._runs: dict[str, ResponseRun] = {}
         self._aborted = False
+        self._closed_with: int | None = None
+        """The close code this side sent, when it closed first (the peer's echo may differ)."""
         self._filler_timer: asyncio.Task[None] | None = None
         self.record.attach(self)
 
@@ -100,6 +106,17 @@ class ConnectionHandler:
     def new_id(self, prefix: str) -> str:
         return self._ctx.new_id(prefix)
 
+    async def synthesize(self, text: str, sample_rate: int) -> npt.NDArray[np.int16]:
+        """Speech for a reply, made in the emulator's speech pool, never on the loop."""
+        settings = self._ctx.settings
+        return await _speech.synthesize(
+            text,
+            sample_rate,
+            engine=settings.tts,
+            executor=self._ctx.speech,
+            max_chars=settings.limits.max_reply_chars,
+        )
+
     # -- sending ------------------------------------------------------------------------
 
     def _gone(self) -> bool:
@@ -108,20 +125,20 @@ class ConnectionHandler:
     async def send(self, event: dict[str, Any]) -> None:
         """Send, record and fault-check one server event."""
         if self._gone():
-            raise _Dropped
+            raise SocketGone
         event.setdefault("event_id", self._ctx.new_id("event"))
         data = json.dumps(event, separators=(",", ":"))
         async with self._send_lock:
             if self._gone():
-                raise _Dropped
+                raise SocketGone
             try:
                 await self._ws.send_str(data)
             except (ConnectionError, RuntimeError) as exc:
-                raise _Dropped from exc
+                raise SocketGone from exc
             self._events_sent += 1
         if event["type"] == ServerEvent.RESPONSE_AUDIO_DELTA:
             self.record.stats.output_audio_bytes += len(event["delta"]) * 3 // 4
-        await self.record._record("server", event)
+        await self.record._record("server", event, len(data))
         for rule in self._ctx.settings.faults.rules:
             if rule.matches_server(event, self._events_sent):
                 await self._fire(rule)
@@ -134,10 +151,10 @@ class ConnectionHandler:
         else:
             if rule.error_code:
                 error = ProtocolError(rule.error_code, f"Injected fault: {rule.error_code}")
-                with contextlib.suppress(_Dropped):
+                with contextlib.suppress(SocketGone):
                     await self.send(error_event(error))
             await self.close(rule.close_code)
-        raise _Dropped
+        raise SocketGone
 
     # -- ConnectionControls -------------------------------------------------------------
 
@@ -161,13 +178,15 @@ class ConnectionHandler:
         if transport is not None:
             transport.abort()
 
-    async def close(self, code: int) -> None:
+    async def close(self, code: int, reason: str = "") -> None:
         self.state.close()
+        if self._closed_with is None and not self._ws.closed:
+            self._closed_with = code
         with contextlib.suppress(Exception):
-            await self._ws.close(code=code)
+            await self._ws.close(code=code, message=reason.encode())
 
     async def expire(self) -> None:
-        with contextlib.suppress(_Dropped):
+        with contextlib.suppress(SocketGone):
             await self.send(error_event(_SESSION_EXPIRED))
         await self.close(1001)
 
@@ -179,18 +198,41 @@ class ConnectionHandler:
             self._spawn(self._expire_after(expiry))
         try:
             await self._perform_all(self.state.opened())
-            async for message in self._ws:
-                if message.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
-                    break
-                await self._receive(message.data)
-        except _Dropped:
+            await self._read_frames()
+        except SocketGone:
             pass
         finally:
             for task in list(self._tasks):
                 task.cancel()
             if self._tasks:
                 await asyncio.gather(*self._tasks, return_exceptions=True)
-            await self.record._mark_closed(1006 if self._aborted else self._ws.close_code)
+            code = 1006 if self._aborted else self._closed_with or self._ws.close_code
+            await self.record._mark_closed(code)
+
+    async def _read_frames(self) -> None:
+        """Serve frames until the socket closes or the client has been silent too long.
+
+        The setup deadline runs from the upgrade (frames that configure nothing do
+        not extend it); the idle one restarts with each frame.
+        """
+        limits = self._ctx.settings.limits
+        loop = asyncio.get_running_loop()
+        setup_deadline = loop.time() + limits.setup_timeout
+        while True:
+            if self.state.configured:
+                wait, reason = limits.idle_timeout, "idle timeout"
+            else:
+                wait, reason = setup_deadline - loop.time(), "setup timeout"
+            try:
+                # aiohttp reads a timeout of 0 as "none": a deadline passed is 1 ms away
+                message = await self._ws.receive(timeout=timeout_or_none(max(wait, 1e-3)))
+            except TimeoutError:
+                log.info("closing connection %d: %s", self.record.index, reason)
+                await self.close(1008, reason)
+                return
+            if message.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
+                return
+            await self._receive(message.data)
 
     def _spawn(self, coro: Awaitable[None]) -> asyncio.Task[None]:
         task: asyncio.Task[None] = asyncio.ensure_future(coro)
@@ -200,7 +242,7 @@ class ConnectionHandler:
 
     def _task_done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
-        if not task.cancelled() and (exc := task.exception()) and not isinstance(exc, _Dropped):
+        if not task.cancelled() and (exc := task.exception()) and not isinstance(exc, SocketGone):
             log.error("emulator task failed", exc_info=exc)
 
     async def _expire_after(self, seconds: float) -> None:
@@ -208,12 +250,15 @@ class ConnectionHandler:
         await self.expire()
 
     async def _receive(self, data: str | bytes) -> None:
+        limits = self._ctx.settings.limits
         try:
-            event = parse_client_frame(data)
+            event = parse_client_frame(
+                data, max_length=limits.max_frame_bytes, max_depth=limits.max_json_depth
+            )
         except ProtocolError as error:
             await self.send(error_event(error))
             return
-        await self.record._record("client", event)
+        await self.record._record("client", event, len(data))
         event_type = event.get("type")
         if isinstance(event_type, str):
             for rule in self._ctx.settings.faults.rules:
@@ -221,7 +266,7 @@ class ConnectionHandler:
                     await self._fire(rule)
         try:
             await self._perform_all(self.state.receive(event))
-        except _Dropped:
+        except SocketGone:
             raise
         except Exception:
             log.exception("emulator failed on %s", event_type)
@@ -238,7 +283,7 @@ class ConnectionHandler:
             case Send(event=event):
                 await self.send(event)
             case StartResponse(response=response):
-                self._start_run(response)
+                await self._start_run(response)
             case CancelResponse(response=response):
                 await self._await_cancel(response)
             case StartFillerTimer():
@@ -246,15 +291,23 @@ class ConnectionHandler:
             case StopFillerTimer():
                 self._disarm_filler()
 
-    def _start_run(self, response: ActiveResponse) -> None:
+    async def _start_run(self, response: ActiveResponse) -> None:
+        """Start streaming ``response``; return once its ``response.created`` is sent.
+
+        The service answers ``response.create`` before it reads the next client
+        event, so a client that sends something right after sees the response
+        already created (and can cancel it).
+        """
         run = ResponseRun(response)
         self._runs[response.id] = run
         self._spawn(self._run_response(run))
+        await run.started.wait()
 
     async def _run_response(self, run: ResponseRun) -> None:
         try:
             await ResponseGenerator(self, run).run()
         finally:
+            run.started.set()
             run.finished.set()
             self._runs.pop(run.response.id, None)
             follow_ups = self.state.finish_response(run.response)

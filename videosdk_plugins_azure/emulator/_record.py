@@ -3,7 +3,9 @@
 Tests assert on what the client really sent, so every client event is recorded as
 parsed JSON. Audio payloads are replaced by their decoded size unless the
 emulator was told to keep them: an hour-long soak would otherwise keep hundreds of
-megabytes of base64.
+megabytes of base64. Each side's events are kept in an :class:`~._event_log.EventLog`,
+bounded by count and bytes unless the emulator keeps records whole
+(``VoiceLiveEmulator(keep_records=True)``).
 
 The record is also how a test acts on a live connection (send a frame the service
 never would, drop the socket, close with a code). Those controls work through
@@ -15,12 +17,14 @@ gone and never holds the socket itself.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from ..protocol.events import AUDIO_PAYLOAD_FIELDS
 from ._delegate import Delegated
+from ._event_log import EventLog, LogBounds
 
 __all__ = [
     "ConnectionControls",
@@ -115,6 +119,8 @@ class EmulatorConnection:
         headers: Mapping[str, str],
         auth: str,
         keep_audio: bool = False,
+        bounds: LogBounds | None = None,
+        on_closed: Callable[[EmulatorConnection], None] | None = None,
     ) -> None:
         self.index = index
         self.path = path
@@ -122,26 +128,41 @@ class EmulatorConnection:
         self.headers = redact_headers(headers)
         self.auth = auth
         """How the client authenticated: ``api-key``, ``bearer`` or ``query``."""
-        self.client_events: list[dict[str, Any]] = []
-        self.server_events: list[dict[str, Any]] = []
+        self._logs: dict[Source, EventLog] = {
+            "client": EventLog(bounds),
+            "server": EventLog(bounds),
+        }
+        self.client_events: list[dict[str, Any]] = self._logs["client"].events
+        """The client's events, oldest first (the newest ones, when the record is bounded)."""
+        self.server_events: list[dict[str, Any]] = self._logs["server"].events
         self.stats = ConnectionStats()
         self.close_code: int | None = None
         self._keep_audio = keep_audio
         self._changed = asyncio.Condition()
         self._closed = asyncio.Event()
         self._controls: ConnectionControls | None = None
+        self._on_closed = on_closed
 
     # -- recording (package-internal: called by the socket handler) ---------------------
 
-    async def _record(self, source: Source, event: Mapping[str, Any]) -> None:
-        target = self.client_events if source == "client" else self.server_events
-        target.append(slim(event, keep_audio=self._keep_audio))
+    async def _record(
+        self, source: Source, event: Mapping[str, Any], size: int | None = None
+    ) -> None:
+        """Keep ``event``; ``size`` is its frame's length, when the caller has it."""
+        kept = slim(event, keep_audio=self._keep_audio)
+        if size is None:
+            size = len(json.dumps(kept, default=str))
+        else:
+            size -= sum(len(event[k]) for k in kept if kept[k] is not event[k])
+        self._logs[source].add(kept, max(size, 16))
         async with self._changed:
             self._changed.notify_all()
 
     async def _mark_closed(self, code: int | None) -> None:
         self.close_code = code
         self._closed.set()
+        if self._on_closed is not None:  # before anyone waiting on the close runs
+            self._on_closed(self)
         async with self._changed:
             self._changed.notify_all()
 
@@ -150,6 +171,11 @@ class EmulatorConnection:
     @property
     def closed(self) -> bool:
         return self._closed.is_set()
+
+    @property
+    def dropped_events(self) -> dict[Source, int]:
+        """Events of each side dropped to keep the record within its bounds (0 when whole)."""
+        return {source: log.dropped for source, log in self._logs.items()}
 
     def events(
         self, event_type: str | None = None, *, source: Source = "client"

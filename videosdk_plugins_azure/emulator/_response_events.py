@@ -21,6 +21,7 @@ __all__ = [
     "assistant_message_item",
     "content_part",
     "function_call_item",
+    "limit_chars",
     "limit_words",
     "mcp_call_item",
     "rate_limits_event",
@@ -59,6 +60,19 @@ def limit_words(text: str, max_tokens: int | None) -> tuple[str, bool]:
     if len(words) <= max_tokens:
         return text, False
     return " ".join(words[:max_tokens]), True
+
+
+def limit_chars(text: str, max_chars: int) -> tuple[str, bool]:
+    """Cut a reply to at most ``max_chars``, at the last space when there is one.
+
+    The emulator's own cap (see ``ServerLimits.max_reply_chars``): speech costs CPU
+    and memory in proportion to the text.
+    """
+    if len(text) <= max_chars:
+        return text, False
+    head = text[:max_chars]
+    space = head.rfind(" ")
+    return (head[:space] if space > 0 else head).rstrip(), True
 
 
 def rate_limits_event() -> dict[str, Any]:

@@ -6,13 +6,20 @@ the generator waits (a sleep that a cancel cuts short, see :class:`ResponseRun`)
 how it learns it was cancelled (:class:`Cancelled`), and how an output item is
 added to and completed in the conversation. The sequences themselves are in
 :mod:`._responses`.
+
+Slow work a response waits on (speech synthesis) goes through
+:meth:`ResponseStream._interruptible`, so a cancel is answered at once rather than
+when the work is done.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
+
+import numpy as np
+import numpy.typing as npt
 
 from ..protocol.events import ServerEvent, event
 from . import _response_events
@@ -21,7 +28,17 @@ from ._conversation import Conversation
 from ._plan import ActiveResponse
 from ._wire import item_created
 
-__all__ = ["Cancelled", "Ids", "ResponseHost", "ResponseRun", "ResponseStream"]
+__all__ = ["Cancelled", "Ids", "ResponseHost", "ResponseRun", "ResponseStream", "SocketGone"]
+
+T = TypeVar("T")
+
+
+class SocketGone(Exception):
+    """The socket is gone (a fault fired or the peer left): stop sending.
+
+    :meth:`ResponseHost.send` raises it; a response lets it through, as there is
+    no one left to tell, and the connection ends.
+    """
 
 
 class ResponseHost(Protocol):
@@ -38,9 +55,15 @@ class ResponseHost(Protocol):
         """The live session: output options may change while a response streams."""
         ...
 
-    async def send(self, event: dict[str, Any]) -> None: ...
+    async def send(self, event: dict[str, Any]) -> None:
+        """Send one server event; :class:`SocketGone` once the socket is."""
+        ...
 
     def new_id(self, prefix: str) -> str: ...
+
+    async def synthesize(self, text: str, sample_rate: int) -> npt.NDArray[np.int16]:
+        """The reply's speech (off the event loop: it may take seconds)."""
+        ...
 
 
 class ResponseRun:
@@ -50,6 +73,8 @@ class ResponseRun:
         self.response = response
         self.wake = asyncio.Event()
         """Set on cancel: ends the pacing sleep at once."""
+        self.started = asyncio.Event()
+        """Set once ``response.created`` was sent (or the generator stopped before)."""
         self.finished = asyncio.Event()
         """Set once the generator stopped (``response.done`` sent, or the socket gone)."""
 
@@ -80,6 +105,8 @@ class ResponseStream:
         self._status_details: dict[str, Any] | None = None
         self._spoken = ""
         self._audio_ms_total = 0.0
+        self._open_item: dict[str, Any] | None = None
+        """The output item added and not yet done, for a response that fails midway."""
 
     def _check(self) -> None:
         if self._r.is_cancelled:
@@ -96,6 +123,25 @@ class ResponseStream:
             except TimeoutError:
                 pass
         self._check()
+
+    async def _interruptible(self, work: Awaitable[T]) -> T:
+        """Await ``work`` unless the response is cancelled first.
+
+        A cancel abandons the work: a synthesis still queued in the executor is
+        cancelled with it, one already running finishes unobserved.
+        """
+        task = asyncio.ensure_future(work)
+        waker = asyncio.ensure_future(self._run.wake.wait())
+        try:
+            await asyncio.wait({task, waker}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waker.cancel()
+            if not task.done():
+                task.cancel()
+        if task.done() and not task.cancelled():
+            task.exception()  # retrieved: a failure a cancel made moot is not reported
+        self._check()
+        return task.result()
 
     def _response_object(self, status: str) -> dict[str, Any]:
         return _response_events.response_object(
@@ -122,6 +168,7 @@ class ResponseStream:
                 item=dict(item),
             )
         )
+        self._open_item = item
         if self._r.plan.in_conversation:
             await self._send(item_created(item, previous))
         return item
@@ -156,6 +203,7 @@ class ResponseStream:
         await self._finish_item(done, len(self._r.output))
 
     async def _finish_item(self, item: dict[str, Any], index: int) -> None:
+        self._open_item = None
         self._r.output.append(item)
         await self._send(
             event(

@@ -10,6 +10,11 @@ still sends when a response is cancelled (``audio.done``,
 ``audio_transcript.done``, ``content_part.done``, ``output_item.done`` with
 status ``incomplete``, then ``response.done``).
 
+A response always ends. Any exception while it streams (other than the socket
+going away) ends it with an ``error`` event (``server_error``) and a
+``response.done`` with status ``failed``, as the service reports its own failures,
+and the connection goes on serving: the next ``response.create`` works.
+
 Cancellation is cooperative: a cancel marks the response and sets
 :attr:`~._response_stream.ResponseRun.wake`, which ends the pacing sleep; the
 generator then sends the finishing events itself. Nothing is interrupted halfway
@@ -22,15 +27,34 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from ..protocol.events import ServerEvent, event
 from . import _codec, _response_events, _speech
+from ._errors import ProtocolError
 from ._mcp import McpStep
-from ._response_stream import Cancelled, Ids, ResponseHost, ResponseRun, ResponseStream
+from ._response_stream import (
+    Cancelled,
+    Ids,
+    ResponseHost,
+    ResponseRun,
+    ResponseStream,
+    SocketGone,
+)
+from ._wire import error_event
 
 __all__ = ["MCP_CALL_SECONDS", "ResponseGenerator", "ResponseHost", "ResponseRun"]
+
+log = logging.getLogger("videosdk_plugins_azure.emulator")
+
+_FAILED = ProtocolError(
+    "server_error",
+    "The server had an error while processing your request.",
+    error_type="server_error",
+)
 
 MCP_CALL_SECONDS = 0.25
 """How long the fake MCP server takes per call, at ``speed`` 1 (none when unpaced).
@@ -46,10 +70,21 @@ class ResponseGenerator(ResponseStream):
     # -- the response ------------------------------------------------------------------
 
     async def run(self) -> None:
+        """Stream the whole response; whatever fails on the way, ``response.done`` ends it."""
+        try:
+            await self._stream()
+        except SocketGone:
+            raise
+        except Exception:
+            log.exception("emulator response %s failed", self._r.id)
+            await self._fail()
+
+    async def _stream(self) -> None:
         r = self._r
         await self._send(
             event(ServerEvent.RESPONSE_CREATED, response=self._response_object("in_progress"))
         )
+        self._run.started.set()
         await self._send(_response_events.rate_limits_event())
         try:
             await self._wait(r.latency)
@@ -65,6 +100,30 @@ class ResponseGenerator(ResponseStream):
             self._status_details = {"type": "cancelled", "reason": r.cancel_reason}
         r.status = status
         await self._send(event(ServerEvent.RESPONSE_DONE, response=self._response_object(status)))
+
+    async def _fail(self) -> None:
+        """End a response that raised: ``error``, then ``response.done`` (``failed``).
+
+        The item it was streaming is stored as ``incomplete``, so the conversation
+        never keeps an item ``in_progress`` after its response is over.
+        """
+        r = self._r
+        r.status = "failed"
+        self._status_details = {"type": "failed", "error": _FAILED.to_error()}
+        item, self._open_item = self._open_item, None
+        if item is not None:
+            done = {**item, "status": "incomplete"}
+            r.output.append(done)
+            if r.plan.in_conversation:
+                with contextlib.suppress(ProtocolError):  # the client may have deleted it
+                    self._host.conversation.replace(done)
+        await self._send(error_event(_FAILED))
+        try:
+            response = self._response_object("failed")
+        except Exception:  # the failure may be in building the response object itself
+            response = {"id": r.id, "object": "realtime.response", "status": "failed"}
+            response["status_details"] = self._status_details
+        await self._send(event(ServerEvent.RESPONSE_DONE, response=response))
 
     async def _run_calls(self) -> None:
         for call in self._r.plan.calls:
@@ -152,7 +211,10 @@ class ResponseGenerator(ResponseStream):
     async def _run_message(self) -> None:
         plan = self._r.plan
         text, cut = _response_events.limit_words(plan.text, plan.max_output_tokens)
-        if cut:
+        text, capped = _response_events.limit_chars(
+            text, self._host.settings.limits.max_reply_chars
+        )
+        if cut or capped:
             self._status_details = {"type": "incomplete", "reason": "max_output_tokens"}
         audio = "audio" in plan.modalities
         index = len(self._r.output)
@@ -219,7 +281,7 @@ class ResponseGenerator(ResponseStream):
         settings, plan = host.settings, response.plan
         speed, chunk_ms = settings.speed, settings.chunk_ms
         encoding, rate = _codec.OUTPUT_FORMATS[plan.output_audio_format]
-        samples = await _speech.synthesize(text, rate, engine=settings.tts)
+        samples = await self._interruptible(host.synthesize(text, rate))
         total_ms = len(samples) * 1000.0 / rate
         self._audio_ms_total = total_ms
         words = _speech.word_timings(text, total_ms)

@@ -1,26 +1,30 @@
 """The emulator's HTTP side: handshake, auth, and the lifetime of the server.
 
 It answers ``GET <base>/voice-live/realtime`` like the service: credentials are
-checked before the upgrade (a bad or missing one is an HTTP 401, which the SDK
-reports as a failed handshake), then each accepted socket gets its own
-:class:`~._connection.ConnectionHandler`. It binds loopback only unless told
+checked before the upgrade (:mod:`._handshake`), then each accepted socket gets its
+own :class:`~._connection.ConnectionHandler`. It binds loopback only unless told
 otherwise, because it accepts any credential you configure and serves anyone who
 can reach it.
+
+It also owns what its connections share that must be bounded (:mod:`._limits`):
+the thread pool speech is synthesized in (shut down on :meth:`~VoiceLiveEmulator.stop`),
+the handshake timeout (aiohttp's keep-alive timer, which runs from the moment a
+TCP connection opens until its first request is complete, so a client that never
+finishes its upgrade request is dropped), and how many records of closed
+connections are kept.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import itertools
 import logging
 import math
 import ssl
-from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from os import PathLike
 from types import TracebackType
-from typing import Any
 
 from aiohttp import web
 
@@ -29,8 +33,11 @@ from ..protocol.session import DEFAULT_SESSION_SEMANTICS, SessionSemantics
 from ._connection import ConnectionHandler
 from ._context import ConnectionContext, EmulatorSettings
 from ._delegate import Delegated
+from ._event_log import LogBounds
 from ._faults import Faults
+from ._handshake import Credentials, agent_from_query, error_body
 from ._latency import DEFAULT_LATENCY_JITTER, DEFAULT_MODEL_LATENCY, DEFAULT_SEED
+from ._limits import ServerLimits
 from ._record import EmulatorConnection
 from ._scenario import Scenario
 from ._turns import ToolTurnRegistry
@@ -40,7 +47,18 @@ __all__ = ["VoiceLiveEmulator"]
 log = logging.getLogger("videosdk_plugins_azure.emulator")
 
 _PATH_SUFFIX = "/voice-live/realtime"
-_MAX_CLIENT_FRAME = 24 * 1024 * 1024
+_MAX_HTTP_BODY = 1024 * 1024  # the handshake is a GET: no body is ever read
+_NEVER = 1e9  # seconds: aiohttp's timers take a number, not math.inf
+
+
+def _bindable(host: str, allow_remote: bool) -> str:
+    """``host``, unless it is not loopback and remote clients were not allowed."""
+    if not allow_remote and not is_loopback(host):
+        raise ValueError(
+            f"refusing to bind the emulator to non-loopback host {host!r}; "
+            "pass allow_remote=True (--allow-remote) if you really mean it"
+        )
+    return host
 
 
 def server_tls(
@@ -60,10 +78,6 @@ def server_tls(
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
     return context
-
-
-def _error_body(status: int, code: str, message: str) -> web.Response:
-    return web.json_response({"error": {"code": code, "message": message}}, status=status)
 
 
 class VoiceLiveEmulator:
@@ -90,6 +104,13 @@ class VoiceLiveEmulator:
     from ``seed``; tests that don't measure latency pass ``model_latency=0``.
     ``tls_cert``/``tls_key`` (PEM files) serve ``wss://``, and :attr:`endpoint` is then
     ``https://…``.
+
+    ``limits`` (a :class:`ServerLimits`) bounds what a client may ask and how long it
+    may stay silent: handshake, setup and idle timeouts, frame size and JSON depth,
+    reply length, speech threads, and how much of each connection is recorded. The
+    defaults suit any real client. Records are bounded by default (the newest
+    events of each connection, the last ``max_closed_records`` closed connections);
+    ``keep_records=True`` keeps every event of every connection, for tests.
     """
 
     scenario: Delegated[Scenario] = Delegated("settings")
@@ -122,16 +143,12 @@ class VoiceLiveEmulator:
         seed: int = DEFAULT_SEED,
         tls_cert: str | PathLike[str] | None = None,
         tls_key: str | PathLike[str] | None = None,
+        limits: ServerLimits | None = None,
+        keep_records: bool = False,
     ) -> None:
-        if not allow_remote and not is_loopback(host):
-            raise ValueError(
-                f"refusing to bind the emulator to non-loopback host {host!r}; "
-                "pass allow_remote=True (--allow-remote) if you really mean it"
-            )
-        self.host = host
+        self.host = _bindable(host, allow_remote)
         self._requested_port = port
-        self._api_key = api_key
-        self._token = token
+        self._credentials = Credentials(api_key, token)
         self.settings = EmulatorSettings(
             scenario=scenario if scenario is not None else Scenario(),
             faults=faults if faults is not None else Faults(),
@@ -142,6 +159,7 @@ class VoiceLiveEmulator:
             model_latency=model_latency,
             latency_jitter=latency_jitter,
             seed=seed,
+            limits=limits if limits is not None else ServerLimits(),
         )
         """What every connection shares, live. The ``scenario``, ``faults``, ``speed``,
         ``chunk_ms``, ``tts``, ``session_semantics``, ``model_latency``,
@@ -149,7 +167,11 @@ class VoiceLiveEmulator:
         seeds the connections accepted after the change)."""
         self._tls = server_tls(tls_cert, tls_key)
         self.record_audio = record_audio
+        self.keep_records = keep_records
         self.connections: list[EmulatorConnection] = []
+        """Records of the open and the last closed connections (all, with ``keep_records``),
+        in the order accepted; a record's ``index`` counts every connection accepted."""
+        self.accepted = 0
         self.tool_turns = ToolTurnRegistry()
         """``call_id`` → the scripted turn waiting for that call's output, across
         connections: a client that reconnects sends outputs on a new socket."""
@@ -159,24 +181,41 @@ class VoiceLiveEmulator:
         self._port: int | None = None
         self._ids: dict[str, itertools.count[int]] = {}
         self._new_connection = asyncio.Condition()
+        self._speech: ThreadPoolExecutor | None = None
 
     # -- lifecycle -------------------------------------------------------------------
 
     async def start(self) -> None:
         if self._runner is not None:
             raise RuntimeError("the emulator is already running")
-        app = web.Application(client_max_size=_MAX_CLIENT_FRAME)
+        limits = self.settings.limits
+        app = web.Application(client_max_size=_MAX_HTTP_BODY)
         app.router.add_route("GET", "/{tail:.*}", self._handle)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+        runner = web.AppRunner(
+            app,
+            access_log=None,
+            handle_signals=False,
+            shutdown_timeout=1.0,
+            keepalive_timeout=min(limits.handshake_timeout, _NEVER),
+        )
         await runner.setup()
         site = web.TCPSite(runner, self.host, self._requested_port, ssl_context=self._tls)
-        await site.start()
+        try:
+            await site.start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._speech = ThreadPoolExecutor(
+            max_workers=limits.speech_workers, thread_name_prefix="voicelive-emulator-speech"
+        )
         self._runner = runner
         sockets = getattr(site._server, "sockets", None) or []
         self._port = int(sockets[0].getsockname()[1]) if sockets else self._requested_port
         log.info("Voice Live emulator listening on %s", self.endpoint)
 
     async def stop(self) -> None:
+        """Close every socket, then the speech pool (waiting, off the loop, for the
+        syntheses already running: queued ones are cancelled)."""
         runner, self._runner = self._runner, None
         if runner is None:
             return
@@ -184,6 +223,9 @@ class VoiceLiveEmulator:
             with contextlib.suppress(Exception):
                 await ws.close(code=1001, message=b"server shutting down")
         await runner.cleanup()
+        speech, self._speech = self._speech, None
+        if speech is not None:
+            await asyncio.to_thread(speech.shutdown, wait=True, cancel_futures=True)
 
     async def __aenter__(self) -> VoiceLiveEmulator:
         await self.start()
@@ -230,11 +272,17 @@ class VoiceLiveEmulator:
     async def wait_for_connection(
         self, count: int = 1, *, timeout: float = 10.0
     ) -> EmulatorConnection:
-        """Wait until ``count`` connections were accepted; return the last of them."""
+        """Wait until ``count`` connections were accepted; return the last of them.
+
+        ``LookupError`` if its record was already forgotten (see ``keep_records``).
+        """
         async with asyncio.timeout(timeout), self._new_connection:
-            while len(self.connections) < count:
+            while self.accepted < count:
                 await self._new_connection.wait()
-            return self.connections[count - 1]
+        for record in reversed(self.connections):
+            if record.index == count - 1:
+                return record
+        raise LookupError(f"the record of connection {count - 1} was already forgotten")
 
     @property
     def last_connection(self) -> EmulatorConnection:
@@ -244,89 +292,30 @@ class VoiceLiveEmulator:
 
     # -- the handshake ---------------------------------------------------------------------
 
-    def _authenticate(self, request: web.Request) -> str | None:
-        """How the request authenticated, or None when it did not."""
-        key = request.headers.get("api-key")
-        kind = "api-key"
-        if key is None and request.query.get("api-key"):
-            key, kind = request.query["api-key"], "query"
-        if key is not None:
-            return kind if self._accepts(key, self._api_key) else None
-        authorization = (
-            request.headers.get("Authorization") or request.query.get("authorization") or ""
-        )
-        scheme, _, token = authorization.partition(" ")
-        if scheme.lower() == "bearer" and token.strip():
-            return "bearer" if self._accepts(token.strip(), self._token) else None
-        return None
-
-    def _accepts(self, presented: str, expected: str | None) -> bool:
-        if not presented:
-            return False
-        if expected is None:
-            return self._api_key is None and self._token is None
-        return hmac.compare_digest(presented.encode(), expected.encode())
-
-    def _agent_from_query(self, query: Mapping[str, str]) -> dict[str, Any] | None:
-        name = query.get("agent-name")
-        if name is None:
-            return None
-        return {
-            "type": "agent",
-            "name": name,
-            "agent_id": f"{name}:{query.get('agent-version', 'latest')}",
-            "project_name": query.get("agent-project-name"),
-            "version": query.get("agent-version"),
-            "conversation_id": query.get("conversation-id"),
-        }
-
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         if not request.path.rstrip("/").endswith(_PATH_SUFFIX):
-            return _error_body(404, "not_found", "Resource not found.")
+            return error_body(404, "not_found", "Resource not found.")
         if self.faults.handshake_delay > 0:
             await asyncio.sleep(self.faults.handshake_delay)
-        rejected = self.faults.take_auth_rejection()
-        if rejected is not None:
-            return _error_body(
-                rejected,
-                "invalid_api_key" if rejected == 401 else "forbidden",
-                "Access denied (injected).",
-            )
-        auth = self._authenticate(request)
-        if auth is None:
-            return _error_body(
-                401,
-                "invalid_api_key",
-                "Access denied due to invalid subscription key or wrong API endpoint.",
-            )
-        query = request.query
-        if "model" not in query and "agent-name" not in query:
-            return _error_body(400, "missing_model", "Either 'model' or 'agent-name' is required.")
-        if ("agent-name" in query) != ("agent-project-name" in query):
-            return _error_body(
-                400, "invalid_agent", "'agent-name' and 'agent-project-name' go together."
-            )
-        ws = web.WebSocketResponse(max_msg_size=_MAX_CLIENT_FRAME, autoping=True, heartbeat=None)
-        if not ws.can_prepare(request).ok:
-            return _error_body(426, "upgrade_required", "This endpoint speaks WebSocket only.")
-        await ws.prepare(request)
-        record = EmulatorConnection(
-            len(self.connections),
-            path=request.path,
-            query=dict(query),
-            headers=dict(request.headers),
-            auth=auth,
-            keep_audio=self.record_audio,
+        auth = self._admit(request)
+        if not isinstance(auth, str):
+            return auth
+        ws = web.WebSocketResponse(
+            max_msg_size=self.settings.limits.hard_frame_bytes, autoping=True, heartbeat=None
         )
+        if not ws.can_prepare(request).ok:
+            return error_body(426, "upgrade_required", "This endpoint speaks WebSocket only.")
+        await ws.prepare(request)
+        record = self._new_record(request, auth)
         ctx = ConnectionContext(
             new_id=self.new_id,
             settings=self.settings,
             tool_turns=self.tool_turns,
             record=record,
-            agent=self._agent_from_query(query),
+            agent=agent_from_query(request.query),
+            speech=self._speech,
         )
         handler = ConnectionHandler(ctx, ws, request)
-        self.connections.append(record)
         async with self._new_connection:
             self._new_connection.notify_all()
         self._websockets.add(ws)
@@ -337,3 +326,62 @@ class VoiceLiveEmulator:
             self._handlers.discard(handler)
             self._websockets.discard(ws)
         return ws
+
+    def _admit(self, request: web.Request) -> str | web.Response:
+        """How the request authenticated, or the HTTP error it gets instead of an upgrade."""
+        rejected = self.faults.take_auth_rejection()
+        if rejected is not None:
+            return error_body(
+                rejected,
+                "invalid_api_key" if rejected == 401 else "forbidden",
+                "Access denied (injected).",
+            )
+        auth = self._credentials.authenticate(request)
+        if auth is None:
+            return error_body(
+                401,
+                "invalid_api_key",
+                "Access denied due to invalid subscription key or wrong API endpoint.",
+            )
+        query = request.query
+        if "model" not in query and "agent-name" not in query:
+            return error_body(400, "missing_model", "Either 'model' or 'agent-name' is required.")
+        if ("agent-name" in query) != ("agent-project-name" in query):
+            return error_body(
+                400, "invalid_agent", "'agent-name' and 'agent-project-name' go together."
+            )
+        return auth
+
+    def _new_record(self, request: web.Request, auth: str) -> EmulatorConnection:
+        limits = self.settings.limits
+        bounds = (
+            None
+            if self.keep_records
+            else LogBounds(limits.max_record_events, limits.max_record_bytes)
+        )
+        record = EmulatorConnection(
+            self.accepted,
+            path=request.path,
+            query=dict(request.query),
+            headers=dict(request.headers),
+            auth=auth,
+            keep_audio=self.record_audio,
+            bounds=bounds,
+            on_closed=self._forget_closed,
+        )
+        self.accepted += 1
+        self.connections.append(record)
+        return record
+
+    def _forget_closed(self, _record: EmulatorConnection | None = None) -> None:
+        """Keep the records of only the last ``max_closed_records`` closed connections.
+
+        Called as each record closes, so a test that awaited a close sees the result.
+        """
+        if self.keep_records:
+            return
+        closed = [record for record in self.connections if record.closed]
+        excess = len(closed) - self.settings.limits.max_closed_records
+        if excess > 0:
+            forgotten = {id(record) for record in closed[:excess]}
+            self.connections[:] = [r for r in self.connections if id(r) not in forgotten]
