@@ -182,3 +182,33 @@ def test_close_is_final(setting_up: bool) -> None:
     assert call.core.link.state is LinkState.CLOSED
     assert call.core.socket_closed(1006) == [] or call.core.setup_error is not None
     assert call.core.rotate() == []
+
+
+def test_an_answer_cut_off_before_the_caller_got_any_of_it_is_asked_again(call: Driver) -> None:
+    call.connect()
+    call.run(call.core.user_text("What time is it?"))
+    call.event("response.created", response={"id": "r1", "status": "in_progress"})
+    call.core.socket_closed(1001)
+    call.core.connection_reset("drop", error=True)
+    call.clear()
+    call.connect()
+    assert len(call.sent("response.create")) == 1, "asked again on the new connection"
+
+
+def test_an_answer_the_caller_heard_part_of_is_not_asked_again(call: Driver) -> None:
+    call.connect()
+    call.run(call.core.user_text("Tell me a story."))
+    call.event("response.created", response={"id": "r1", "status": "in_progress"})
+    call.event(
+        "response.audio.delta",
+        response_id="r1",
+        item_id="a1",
+        output_index=0,
+        content_index=0,
+        delta="AQABAAEAAQA=",
+    )
+    call.core.socket_closed(1006)
+    call.core.connection_reset("drop", error=True)
+    call.clear()
+    call.connect()
+    assert call.sent("response.create") == []

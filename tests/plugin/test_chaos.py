@@ -112,14 +112,22 @@ async def _ask_after_the_storm(
     ready = asyncio.Event()
     model.on("session_reconnected", lambda _data: ready.set())
     if not model.ready:
-        await asyncio.wait_for(ready.wait(), timeout=30)
+        try:
+            await asyncio.wait_for(ready.wait(), timeout=30)
+        except TimeoutError:
+            state = model._core.link.state
+            raise AssertionError(f"not live 30 s after the storm: {state}") from None
     while not heard.empty():
         heard.get_nowait()
     for question in range(3):
         expected = f"Answer to final question {question}"
         await model.send_text_message(f"final question {question}")
         while True:
-            text = await asyncio.wait_for(heard.get(), timeout=15)
+            try:
+                text = await asyncio.wait_for(heard.get(), timeout=15)
+            except TimeoutError:
+                state = (model._core.link.state, model._core.calls.pending_requests)
+                raise AssertionError(f"no answer to final question {question}: {state}") from None
             if text == expected:
                 outcome.answers.append(text)
                 break

@@ -156,7 +156,7 @@ class CallCore(Lifecycle):
         if active is None or limit is None or self.clock() - self.last_event_at < limit:
             return []
         self.send({"type": "response.cancel"}, urgent=True)
-        cut = self.calls.connection_reset()
+        cut = self.calls.connection_reset(reask=False)
         if cut is not None:
             self.end_cut_response(cut)
         message = f"Voice Live sent nothing for {limit:g}s in the middle of a response; ended it"

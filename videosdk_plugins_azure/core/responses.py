@@ -156,9 +156,13 @@ class CallState:
         """The queued request that may go now (after a reconnect, say)."""
         return self._next_request()
 
-    def connection_reset(self) -> Response | None:
+    def connection_reset(self, *, reask: bool = True) -> Response | None:
         """The socket is gone: the live response ended with it, an unanswered create is retried.
 
+        A response cut off before the caller got anything of it (no audio, no text, no
+        tool call, not interrupted) is asked for again on the next connection: the
+        caller asked something and must not be left with silence. ``reask=False``
+        (the watchdog) does not, so a response that stalls is not asked for forever.
         Returns the response that was cut off, if one was live.
         """
         if self._in_flight is not None:
@@ -169,7 +173,14 @@ class CallState:
             cut.done = True
             cut.status = "incomplete"
             self.active = None
+            if reask and not (cut.has_audio or cut.transcript or cut.dropped or cut.calls):
+                self._queue.appendleft(self._reissue(cut))
         return cut
+
+    def _reissue(self, cut: Response) -> CreateRequest:
+        claimed = self._claimed.pop(cut.request_id, None) if cut.request_id else None
+        params = claimed[0].params if claimed is not None else {}
+        return CreateRequest(mint(IdKind.REQUEST, next(self._ids)), dict(params))
 
     @property
     def tools_pending(self) -> bool:
