@@ -15,10 +15,13 @@ cost the same for every plugin:
 * every call runs in its own session scope (metrics collector and event bus),
   like a multi-session worker;
 * the emulator runs in a separate process (``python -m
-  videosdk_plugins_azure.emulator``), so its CPU and memory are not counted.
+  videosdk_plugins_azure.emulator``, see :mod:`.processes`; or the fault-taking
+  wrapper of :mod:`.faults`), so its CPU and memory are not counted.
 
 ``time_scale`` > 1 runs a call faster than real time (the memory soak): the
-feeder, the emulator's pacing and the track's ``recv()`` clock all speed up.
+feeder, the emulator's pacing and think time, and the track's ``recv()`` clock all
+speed up. A :class:`~.turns.CallLog` per call, when given, records the caller's
+utterances and the model's turn events for the reliability runs.
 """
 
 from __future__ import annotations
@@ -26,11 +29,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
-import os
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -43,6 +43,13 @@ from .common import (
     make_model,
     speech,
     to_meeting,
+)
+from .processes import (
+    EmulatorProcess,
+    cpu_seconds,
+    kill_leftover_emulators,
+    rss_bytes,
+    system_busy,
 )
 
 __all__ = [
@@ -70,122 +77,22 @@ MAX_LAG_FRAMES = 5
 """How far (in 20 ms frames) a caller's line may fall behind before frames are dropped."""
 
 
-# -- processes -------------------------------------------------------------------------------
-
-
-def cpu_seconds(pid: int | None = None) -> float:
-    """User + system CPU seconds of a process (this one by default)."""
-    if pid is None:
-        t = os.times()
-        return t.user + t.system
-    try:
-        import psutil
-
-        c = psutil.Process(pid).cpu_times()
-        return float(c.user + c.system)
-    except ImportError:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        ticks = os.sysconf("SC_CLK_TCK")
-        return (int(fields[11]) + int(fields[12])) / ticks
-
-
-def rss_bytes() -> int:
-    """This process's resident set size."""
-    try:
-        import psutil
-
-        return int(psutil.Process().memory_info().rss)
-    except ImportError:
-        pages = int(Path("/proc/self/statm").read_text().split()[1])
-        return pages * os.sysconf("SC_PAGE_SIZE")
-
-
-def system_busy() -> tuple[float, float]:
-    """Machine-wide (busy, total) CPU seconds summed over all cores, from /proc/stat."""
-    try:
-        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    except (OSError, ValueError):
-        return 0.0, 0.0
-    ticks = os.sysconf("SC_CLK_TCK")
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
-    total = sum(fields[:8])
-    return (total - idle) / ticks, total / ticks
-
-
-_RUNNING: set[asyncio.subprocess.Process] = set()
-
-
-def kill_leftover_emulators() -> None:
-    """Kill any emulator this process started and did not stop (e.g. after a crash)."""
-    for proc in list(_RUNNING):
-        if proc.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                proc.kill()
-        _RUNNING.discard(proc)
-
-
-class EmulatorProcess:
-    """``python -m videosdk_plugins_azure.emulator`` in its own process, on loopback."""
-
-    def __init__(self, speed: float, chunk_ms: int = 100) -> None:
-        self.speed = speed
-        self.chunk_ms = chunk_ms
-        self.endpoint = ""
-        self.proc: asyncio.subprocess.Process | None = None
-
-    async def __aenter__(self) -> EmulatorProcess:
-        self.proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "videosdk_plugins_azure.emulator",
-            "--port",
-            "0",
-            "--speed",
-            f"{self.speed:g}",
-            "--chunk-ms",
-            str(self.chunk_ms),
-            "--tts",
-            "synthetic",
-            "--log-level",
-            "ERROR",
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
-        _RUNNING.add(self.proc)
-        assert self.proc.stdout is not None
-        try:
-            line = (await asyncio.wait_for(self.proc.stdout.readline(), 60)).decode()
-        except TimeoutError:
-            line = ""
-        if not line.startswith("ready "):
-            await self.stop()
-            raise RuntimeError(f"the emulator did not start: {line!r}")
-        self.endpoint = line.split()[1]
-        return self
-
-    @property
-    def pid(self) -> int:
-        assert self.proc is not None
-        return self.proc.pid
-
-    async def stop(self) -> None:
-        proc, self.proc = self.proc, None
-        if proc is None or proc.returncode is not None:
-            return
-        try:
-            proc.terminate()
-            await asyncio.wait_for(proc.wait(), 10)
-        except TimeoutError:
-            proc.kill()
-            await proc.wait()
-        finally:
-            _RUNNING.discard(proc)
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
-
-
 # -- the caller -----------------------------------------------------------------------------
+
+
+def _cycle(barge: bool) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """One question cycle of mono 48 kHz audio, and where each utterance is (samples)."""
+    n = round(QUESTION_CYCLE_SECONDS * WIRE_RATE)
+    out = line_noise(n, -60.0, seed=11)
+    question = speech("what is the weather like in paris", WIRE_RATE)
+    out[: question.size] = question
+    spans = [(0, question.size)]
+    if barge:
+        interjection = speech("no wait", WIRE_RATE)
+        start = question.size + round(1.6 * WIRE_RATE)
+        out[start : start + interjection.size] = interjection
+        spans.append((start, start + interjection.size))
+    return out, spans
 
 
 def caller_cycle(barge: bool = False) -> list[bytes]:
@@ -194,27 +101,27 @@ def caller_cycle(barge: bool = False) -> list[bytes]:
     The question (about 2 s of speech-like audio), then line noise; with
     ``barge`` the caller also speaks 1.6 s later, over the answer.
     """
-    n = round(QUESTION_CYCLE_SECONDS * WIRE_RATE)
-    out = line_noise(n, -60.0, seed=11)
-    question = speech("what is the weather like in paris", WIRE_RATE)
-    out[: question.size] = question
-    if barge:
-        interjection = speech("no wait", WIRE_RATE)
-        start = question.size + round(1.6 * WIRE_RATE)
-        out[start : start + interjection.size] = interjection
-    pcm = to_meeting(out)
+    pcm = to_meeting(_cycle(barge)[0])
     return [pcm[i : i + FRAME_BYTES] for i in range(0, len(pcm), FRAME_BYTES)]
 
 
 class Caller:
-    """A script of frames, looped: plain cycles, with a barge-in every ``barge_every``."""
+    """A script of frames, looped: plain cycles, with a barge-in every ``barge_every``.
+
+    ``spans`` are the utterances in it, as (first frame, frame after the last).
+    """
 
     def __init__(self, barge_every: int | None) -> None:
-        plain = caller_cycle()
-        if barge_every:
-            self.frames = plain * (barge_every - 1) + caller_cycle(barge=True)
-        else:
-            self.frames = plain
+        cycles = [False] * ((barge_every or 1) - 1) + [bool(barge_every)]
+        self.frames: list[bytes] = []
+        self.spans: list[tuple[int, int]] = []
+        per_frame = FRAME_BYTES // 4  # samples of one channel in a frame
+        for barge in cycles:
+            base = len(self.frames)
+            frames = caller_cycle(barge)
+            spans = _cycle(barge)[1]
+            self.spans += [(base + a // per_frame, base + -(-b // per_frame)) for a, b in spans]
+            self.frames += frames
 
 
 # -- one driven call ----------------------------------------------------------------------------
@@ -231,12 +138,23 @@ def scaled_clock(scale: float) -> Callable[[], float]:
 
 
 class DrivenSession:
-    """One call: a model, the framework's output track, a feeder and a drain."""
+    """One call: a model, the framework's output track, a feeder and a drain.
+
+    With a :class:`~.turns.CallLog` the agent's instructions carry the log's tag (so
+    the emulator can tell calls apart), and the log sees every frame and event.
+    """
 
     def __init__(
-        self, kind: str, endpoint: str, caller: Caller, offset: int, time_scale: float = 1.0
+        self,
+        kind: str,
+        endpoint: str,
+        caller: Caller,
+        offset: int,
+        time_scale: float = 1.0,
+        log: Any = None,
     ) -> None:
         self.kind = kind
+        self.log = log
         self.endpoint = endpoint
         self.caller = caller
         self.offset = offset
@@ -270,7 +188,11 @@ class DrivenSession:
 
         loop = asyncio.get_running_loop()
         model = make_model(self.kind, self.endpoint)
-        model.set_agent(bench_agent())
+        agent = bench_agent()
+        if self.log is not None:
+            agent.instructions = f"{agent.instructions} [{self.log.tag}]"
+            self.log.attach(model)
+        model.set_agent(agent)
         track = TeeCustomAudioStreamTrack(loop=loop, sinks=[], pipeline=None)
         model.loop = loop
         model.audio_track = track
@@ -313,7 +235,10 @@ class DrivenSession:
                 k += late
             self.backlog_max = max(self.backlog_max, due - sent)
             while sent < due:
-                await self.model.handle_audio_input(frames[k % len(frames)])
+                frame = frames[k % len(frames)]
+                if self.log is not None:
+                    frame = self.log.fed(k, frame, frames[-1])
+                await self.model.handle_audio_input(frame)
                 k += 1
                 sent += 1
                 self.frames_in += 1
@@ -337,11 +262,11 @@ class DrivenSession:
 
     @property
     def alive(self) -> bool:
+        """Connected and serving (``ready`` where the plugin has it), feeder and drain running."""
         return (
             self.model is not None
             and all(not t.done() for t in self._tasks)
-            and not getattr(self.model, "_lost", False)
-            and not getattr(self.model, "_closing", False)
+            and bool(getattr(self.model, "ready", True))
         )
 
     async def close(self) -> None:
@@ -366,13 +291,18 @@ async def start_sessions(
     first_index: int,
     time_scale: float = 1.0,
     batch: int = 10,
+    logs: list[Any] | None = None,
 ) -> list[DrivenSession]:
-    """``count`` new calls, connected ``batch`` at a time, spread over the caller's cycle."""
+    """``count`` new calls, connected ``batch`` at a time, spread over the caller's cycle.
+
+    ``logs`` (one :class:`~.turns.CallLog` per call) ride along when given.
+    """
     spread = len(caller.frames)
     sessions = []
     for i in range(count):
         offset = ((first_index + i) * 7919) % spread  # deterministic, evenly scattered
-        sessions.append(DrivenSession(kind, endpoint, caller, offset, time_scale))
+        log = logs[i] if logs is not None else None
+        sessions.append(DrivenSession(kind, endpoint, caller, offset, time_scale, log))
     for i in range(0, count, batch):
         await asyncio.gather(*(s.start() for s in sessions[i : i + batch]))
     return sessions

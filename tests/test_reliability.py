@@ -1,4 +1,12 @@
-"""A short load and soak (the full ones are in RELIABILITY.md): nothing lost, nothing leaked."""
+"""A short load and soak with faults (the full ones are in RELIABILITY.md).
+
+Each runs ``python -m benchmarks.reliability --part ...`` in a fresh process, as the
+full runs do, but small: 3 calls for 10 s, each faulted once; 4 simulated minutes of
+one call at x20 with a fault in them. They prove the harness still works (the calls
+are faulted, their turns are counted, nothing is lost, nothing is left open), and
+the last test proves it can fail: a call made unable to reconnect must be reported
+dead, and the run must exit non-zero.
+"""
 
 from __future__ import annotations
 
@@ -6,33 +14,65 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.timeout(300)
-@pytest.mark.parametrize("part", ["load", "soak"])
-def test_short_load_and_soak(part: str) -> None:
+def run(*args: str) -> tuple[int, dict[str, Any], str]:
     out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.reliability", "--part", part, "--quick"],
+        [sys.executable, "-m", "benchmarks.reliability", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=280,
+        timeout=150,
         check=False,
     )
-    assert out.returncode == 0, out.stderr[-3000:]
-    result = json.loads([line for line in out.stdout.splitlines() if line.startswith("{")][-1])
-    if part == "load":
-        assert result["user_turns"] > 0
-        assert result["lost_turns"] == 0
-        assert result["errors"] == 0
-        assert result["calls_alive_at_end"] == result["sessions"]
-    else:
-        assert result["plugin_errors"] == 0
-        assert result["alive_at_end"]
-        assert result["tasks_after_close"] == result["tasks_before"]
-        assert result["open_fds_after_close"] == result["open_fds_before"]
-        assert result["agent_voiced_minutes"] > 0
+    lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
+    assert lines, out.stderr[-3000:]
+    return out.returncode, json.loads(lines[-1]), out.stderr[-3000:]
+
+
+def assert_healthy(result: dict[str, Any], stderr: str) -> None:
+    assert result["dead_calls"] == 0, (result["dead"], stderr)
+    assert result["fatal_errors"] == 0, stderr
+    assert result["calls_without_a_fault"] == 0, result["faults"]
+    assert result["turns_detected"] > 0
+    assert result["lost_turns"] == 0, result
+    assert result["utterances_spoken"] > 0
+    assert result["tasks_after_close"] == result["tasks_before"]
+    assert result["open_fds_after_close"] == result["open_fds_before"]
+    assert result["passed"]
+
+
+@pytest.mark.timeout(180)
+def test_short_load_with_a_fault_per_call() -> None:
+    code, result, stderr = run(
+        "--part", "load", "--sessions", "3", "--seconds", "10", "--settle", "4"
+    )
+    assert_healthy(result, stderr)
+    assert code == 0
+    assert sum(result["faults"].values()) == 3
+    assert result["reconnects"] >= 3
+
+
+@pytest.mark.timeout(180)
+def test_short_soak_with_faults() -> None:
+    code, result, stderr = run("--part", "soak", "--sim-minutes", "4")
+    assert_healthy(result, stderr)
+    assert code == 0
+    assert result["agent_voiced_minutes"] > 0
+    assert result["alive_at_end"]
+
+
+@pytest.mark.timeout(180)
+def test_a_call_that_cannot_come_back_fails_the_run() -> None:
+    code, result, _ = run(
+        "--part", "load", "--sessions", "1", "--seconds", "6", "--settle", "3", "--kill"
+    )
+    assert code == 1
+    assert not result["passed"]
+    assert result["dead_calls"] == 1
+    assert result["dead"][0]["fatal"], result["dead"]
