@@ -311,6 +311,32 @@ def test_a_turn_that_ends_while_a_response_runs_is_answered_after_it() -> None:
     assert started(follow_ups).plan.text == "Second."
 
 
+def test_an_answer_landing_after_a_later_turn_does_not_answer_that_turn() -> None:
+    """A re-asked earlier question is still streaming when the caller asks again:
+    its answer item lands after the caller's new item, and must not count as
+    the answer to it (the queued response answers the new question)."""
+    state = make_state(Turn(reply="Earlier answer."), Turn(user="final", reply="Final answer."))
+    session = {"turn_detection": {"type": "server_vad", "interrupt_response": False}}
+    drive(state, {"type": "session.update", "session": session})
+    drive(state, user_text("an earlier question, replayed"))
+    reask = started(drive(state, {"type": "response.create"}))
+    assert reask.plan.text == "Earlier answer."
+    drive(
+        state, append(np.concatenate([quiet(RATE, 0.2), tone_burst(RATE, 0.5), quiet(RATE, 1.0)]))
+    )
+    item, _ = state.conversation.add(
+        {
+            "type": "message",
+            "role": "assistant",
+            "status": "completed",
+            "content": [{"type": "audio", "transcript": "Earlier answer."}],
+        }
+    )
+    reask.output = [item]
+    reask.status = "completed"
+    assert started(state.finish_response(reask)).plan.text == "Final answer."
+
+
 def test_a_closed_state_starts_nothing_new() -> None:
     state = make_state(Turn(user="next", reply="Second."))
     session = {"turn_detection": {"type": "server_vad", "interrupt_response": False}}

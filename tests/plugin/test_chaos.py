@@ -129,11 +129,8 @@ async def _ask_after_the_storm(
                 state = (model._core.link.state, model._core.calls.pending_requests)
                 raise AssertionError(f"no answer to final question {question}: {state}") from None
             # An answer to a chaos question (re-asked after the last fault) may still
-            # arrive; what counts is an answer to this question. The emulator can title
-            # it "Answer to None" when a re-asked answer lands between the question and
-            # its own answer (its planner's bookkeeping, not the plugin's), so the
-            # question's own text is not required.
-            if text == expected or (text.startswith("Answer to") and "chaos" not in text):
+            # arrive first; only this question's own answer counts.
+            if text == expected:
                 outcome.answers.append(text)
                 break
 

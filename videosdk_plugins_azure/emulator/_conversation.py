@@ -51,6 +51,7 @@ class Conversation:
         self._reserved: set[str] = set()
         self._audio_ms: dict[str, float] = {}
         self._input_audio: dict[tuple[str, int], str] = {}
+        self._server_made: set[str] = set()
 
     user_text = staticmethod(user_text)
 
@@ -100,6 +101,14 @@ class Conversation:
         """Position of ``item_id`` in the conversation."""
         self.get(item_id)
         return self._order.index(item_id)
+
+    def made_by_server(self, item_id: str) -> bool:
+        """Whether the server added the item (a response's output, committed audio).
+
+        A client-created assistant item is history the client replays; a
+        server-made one is an answer the server itself attributed when it planned it.
+        """
+        return item_id in self._server_made
 
     def input_audio(self, item_id: str, content_index: int) -> str | None:
         """Base64 audio a client sent in an ``input_audio`` part.
@@ -160,6 +169,7 @@ class Conversation:
                 "item_already_exists", f"Item with id {item_id!r} already exists.", param="item.id"
             )
         stored: dict[str, Any] = {"id": item_id, "object": "realtime.item", **item}
+        self._server_made.add(item_id)
         return stored, self._store(stored, len(self._order))
 
     def replace(self, item: Mapping[str, Any]) -> dict[str, Any]:
@@ -181,6 +191,7 @@ class Conversation:
         del self._order[position]
         del self._items[item_id]
         self._audio_ms.pop(item_id, None)
+        self._server_made.discard(item_id)
         for key in [key for key in self._input_audio if key[0] == item_id]:
             del self._input_audio[key]
 

@@ -42,7 +42,8 @@ class ResponsePlanner:
         self._settings = settings
         self._tool_turns = tool_turns
         self._turns_by_item: dict[str, PendingTurn] = {}
-        self._answered_user_item: str | None = None
+        self._answered: set[str] = set()
+        """User items a planned response answered (one id a turn, so it stays small)."""
         self.tool_turn: PendingTurn | None = None
         """The turn whose function calls went out last, until its reply is planned."""
         self._mcp_turn: PendingTurn | None = None
@@ -228,17 +229,22 @@ class ResponsePlanner:
     def _take_user_turn(self) -> PendingTurn | None:
         """The newest user message not answered yet, bound to its scripted turn.
 
-        A user message followed by an answer (an assistant message or a function
-        call) is history, e.g. replayed by a client that reconnected.
+        A server-made answer was attributed when it was planned, so it is
+        skipped: it may land after a later user message (a client re-asks an
+        earlier question while the caller speaks again) without answering it.
+        A client-created answer after a user message marks it as history, e.g.
+        replayed by a client that reconnected.
         """
         for item in reversed(self._conversation.items):
+            item_id = str(item["id"])
             if item.get("type") in _ANSWERS and item.get("role", "assistant") == "assistant":
+                if self._conversation.made_by_server(item_id):
+                    continue
                 return None
             if item.get("type") == "message" and item.get("role") == "user":
-                item_id = str(item["id"])
-                if item_id == self._answered_user_item:
+                if item_id in self._answered:
                     return None
-                self._answered_user_item = item_id
+                self._answered.add(item_id)
                 pending = self._turns_by_item.pop(item_id, None)
                 if pending is None:
                     index, turn = self._settings.scenario.next_turn()
