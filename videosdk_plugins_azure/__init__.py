@@ -4,6 +4,11 @@
 
 The local Voice Live emulator lives in :mod:`videosdk_plugins_azure.emulator` and
 the offline test harness in :mod:`videosdk_plugins_azure.testing`.
+
+The public names are imported on first use: pytest imports this package in every
+run to load the plugin (:mod:`.testing.pytest_plugin`), and importing the
+framework there would cost every unrelated suite seconds, and its import-time
+warnings would fail suites that turn warnings into errors.
 """
 
 # First, and on its own: on a Python the framework cannot import on, importing
@@ -11,11 +16,32 @@ the offline test harness in :mod:`videosdk_plugins_azure.testing`.
 from ._python import MIN_PYTHON
 
 # isort: split
-from .config import AzureVoiceLiveConfig, EndOfUtterance, McpServer, TurnDetection
-from .connection import ReconnectPolicy
-from .errors import VoiceLiveAuthError, VoiceLiveConnectError, VoiceLiveError
+from typing import TYPE_CHECKING
+
+from ._lazy import lazy_names
 from .version import __version__
-from .voice_live import AzureVoiceLive, McpApprovalRequest
+
+if TYPE_CHECKING:
+    from .config import AzureVoiceLiveConfig, EndOfUtterance, McpServer, TurnDetection
+    from .connection import ReconnectPolicy
+    from .errors import VoiceLiveAuthError, VoiceLiveConnectError, VoiceLiveError
+    from .voice_live import AzureVoiceLive, McpApprovalRequest
+
+_MODULE_OF = {
+    "AzureVoiceLive": ".voice_live",
+    "McpApprovalRequest": ".voice_live",
+    "AzureVoiceLiveConfig": ".config",
+    "EndOfUtterance": ".config",
+    "McpServer": ".config",
+    "TurnDetection": ".config",
+    "ReconnectPolicy": ".connection",
+    "VoiceLiveAuthError": ".errors",
+    "VoiceLiveConnectError": ".errors",
+    "VoiceLiveError": ".errors",
+}
+
+
+__getattr__, __dir__ = lazy_names(__name__, globals(), _MODULE_OF)
 
 __all__ = [
     "MIN_PYTHON",
