@@ -20,6 +20,8 @@ import numpy as np
 
 __all__ = [
     "BARGE",
+    "CLIENTS",
+    "FLOOR",
     "FRAME_BYTES",
     "FRAME_MS",
     "FULL_SCALE",
@@ -39,6 +41,7 @@ __all__ = [
     "bench_agent",
     "caller_audio",
     "dist",
+    "floor_missing",
     "frame_samples",
     "line_noise",
     "machine",
@@ -55,10 +58,14 @@ KEY = "bench-key"
 
 OURS = "ours"
 VENDOR = "vendor"
+FLOOR = "floor"
 PLUGINS = (OURS, VENDOR)
+CLIENTS = (OURS, VENDOR, FLOOR)
+"""Everything a worker can drive: the two plugins and the floor client (:mod:`.floor`)."""
 LABELS = {
     OURS: "ours (videosdk_plugins_azure)",
     VENDOR: "vendor (videosdk-plugins-azure 1.0.30)",
+    FLOOR: "floor (bare aiohttp + orjson client, benchmarks/floor.py)",
 }
 
 WIRE_RATE = 48000
@@ -96,6 +103,18 @@ def vendor_missing() -> str | None:
     return None
 
 
+def floor_missing() -> str | None:
+    """Why the floor client cannot run here (it needs orjson), or None when it can."""
+    try:
+        import orjson  # noqa: F401
+    except ImportError:
+        return (
+            "orjson is not installed: the floor client's column is skipped "
+            "(`pip install orjson`, or the bench extra)"
+        )
+    return None
+
+
 def available_plugins() -> tuple[list[str], dict[str, str]]:
     """The plugins that can run, and a note for each that cannot."""
     notes: dict[str, str] = {}
@@ -109,7 +128,7 @@ def available_plugins() -> tuple[list[str], dict[str, str]]:
 
 
 def make_model(kind: str, endpoint: str) -> Any:
-    """A model of either plugin pointed at ``endpoint``, each with its own defaults."""
+    """A model of either plugin (or the floor client) pointed at ``endpoint``, with its defaults."""
     if kind == OURS:
         from videosdk_plugins_azure import AzureVoiceLive
 
@@ -118,6 +137,10 @@ def make_model(kind: str, endpoint: str) -> Any:
         from videosdk.plugins.azure import AzureVoiceLive as VendorAzureVoiceLive
 
         return VendorAzureVoiceLive(model="gpt-realtime", endpoint=endpoint, api_key=KEY)
+    if kind == FLOOR:
+        from .floor import FloorClient
+
+        return FloorClient(endpoint=endpoint, api_key=KEY, model="gpt-realtime")
     raise ValueError(f"unknown plugin {kind!r}")
 
 

@@ -1,192 +1,144 @@
 """Figure 6: how many real-time calls one process carries with a responsive event loop.
 
-The session count is stepped up (e.g. 10, 20, 40, 80, ...) in one process, with
-the emulator in another. Every call streams real-time 48 kHz stereo caller
-audio (a question every 6 s) and gets spoken answers, which its drain plays out
-in real time. At each step, after a short settling time, a 10 ms ticker measures
-the event loop's lag for a window; a step passes when the lag's p99 stays under
-20 ms and every call is still up. A step that fails while other processes on the
-machine used more than 0.3 of a core is measured once more (both are kept).
+The call count is stepped in one process, with the emulator in another
+(``chunk_ms`` = the delta size, a parameter). Every call streams real-time 48 kHz
+stereo caller audio (a question every 6 s) and gets spoken answers, which its drain
+plays out in real time. Every client gets the same schedule and the same windows
+(:mod:`.schedule`): counts double from ``start`` until a step fails, then the
+bracket is bisected until the limit is known to ±1 call. Each step settles, then
+takes ``repeats`` windows (a 10 ms ticker measures the loop's lag in each); a window
+under foreign load is measured again. A step passes when the median of its windows'
+lag p99 is under 20 ms and every call stayed up.
 
-The figure is the largest passing step (one bisection step refines it after the
-first failure), plus the CPU one call costs: process CPU seconds per call-minute
-at each step. The emulator's own CPU share is reported too: if it saturated its
-core, the step measured the emulator, not the plugin.
+The figure is the largest passing count, plus the CPU one call costs there
+(process CPU ms per call-second, median and spread). The emulator's own CPU share
+is reported too: if it saturated its core, the step measured the emulator, not the
+client.
 """
 
 from __future__ import annotations
 
 import asyncio
-import gc
-import time
 from typing import Any
 
-import numpy as np
+from .load import Caller, DrivenSession, EmulatorProcess, caller_offset
+from .schedule import LAG_LIMIT_MS, Bisection, Plan, collect, summarize
+from .window import measure_window, say
 
-from .common import dist
-from .load import (
-    Caller,
-    DrivenSession,
-    EmulatorProcess,
-    cpu_seconds,
-    loop_lag,
-    start_sessions,
-    system_busy,
-)
+__all__ = ["BATCH", "EMULATOR_SATURATED", "LAG_LIMIT_MS", "resize", "run", "step_line"]
 
-__all__ = ["BUSY_NEIGHBOUR", "LAG_LIMIT_MS", "run"]
-
-LAG_LIMIT_MS = 20.0
-BUSY_NEIGHBOUR = 0.3
-"""A failing step is measured once more if other processes used this much of a core."""
-
-
-async def _measure(
-    sessions: list[DrivenSession], emulator: EmulatorProcess, settle: float, window: float
-) -> dict[str, Any]:
-    await asyncio.sleep(settle)
-    before = {id(s): (s.frames_in, s.voiced_frames, s.frames_out, s.frames_late) for s in sessions}
-    for s in sessions:
-        s.backlog_max = 0
-    lags: list[float] = []
-    pauses: list[tuple[int, float]] = []
-    started: list[float] = []
-
-    def on_gc(phase: str, info: dict[str, Any]) -> None:
-        if phase == "start":
-            started.append(time.perf_counter())
-        elif started:
-            pauses.append((int(info.get("generation", -1)), time.perf_counter() - started.pop()))
-
-    gc.callbacks.append(on_gc)
-    ticker = asyncio.create_task(loop_lag(lags))
-    cpu0, emu0, t0 = cpu_seconds(), cpu_seconds(emulator.pid), time.monotonic()
-    busy0, _ = system_busy()
-    await asyncio.sleep(window)
-    cpu1, emu1, t1 = cpu_seconds(), cpu_seconds(emulator.pid), time.monotonic()
-    busy1, _ = system_busy()
-    ticker.cancel()
-    gc.callbacks.remove(on_gc)
-    elapsed = t1 - t0
-    n = len(sessions)
-    frames_in = sum(s.frames_in - before[id(s)][0] for s in sessions)
-    voiced = sum(s.voiced_frames - before[id(s)][1] for s in sessions)
-    frames_out = sum(s.frames_out - before[id(s)][2] for s in sessions)
-    lag_ms = [x * 1000 for x in lags]
-    alive = sum(1 for s in sessions if s.alive)
-    return {
-        "sessions": n,
-        "alive": alive,
-        "window_s": round(elapsed, 2),
-        "loop_lag_ms": dist(lag_ms, 2),
-        "cpu_share": round((cpu1 - cpu0) / elapsed, 3),
-        "cpu_s_per_session_min": round((cpu1 - cpu0) / (n * elapsed / 60), 3),
-        "emulator_cpu_share": round((emu1 - emu0) / elapsed, 3),
-        # CPU used by anything else on the machine meanwhile (other jobs skew lag)
-        "other_cpu_share": round(
-            max(0.0, (busy1 - busy0) - (cpu1 - cpu0) - (emu1 - emu0)) / elapsed, 3
-        ),
-        "input_realtime_ratio": round(frames_in / (n * elapsed / 0.02), 3),
-        "output_realtime_ratio": round(frames_out / (n * elapsed / 0.02), 3),
-        "agent_voiced_s_per_session_min": round(voiced * 0.02 / (n * elapsed / 60), 1),
-        "max_input_backlog_frames": max((s.backlog_max for s in sessions), default=0),
-        "input_frames_dropped_late": sum(s.frames_late - before[id(s)][3] for s in sessions),
-        "errors": sum(s.errors for s in sessions),
-        "gc_pause_ms": dist([d * 1000 for _, d in pauses], 2),
-        "gc_full_collections": sum(1 for g, _ in pauses if g == 2),
-        "passed": bool(lag_ms) and float(np.percentile(lag_ms, 99)) < LAG_LIMIT_MS and alive == n,
-    }
-
-
-async def _step(
-    sessions: list[DrivenSession],
-    emulator: EmulatorProcess,
-    settle: float,
-    window: float,
-    discarded: list[dict[str, Any]],
-) -> dict[str, Any]:
-    """One measured step; a failure under a busy neighbour is measured again, once."""
-    step = await _measure(sessions, emulator, settle, window)
-    if not step["passed"] and step["other_cpu_share"] > BUSY_NEIGHBOUR:
-        discarded.append(step)
-        step = await _measure(sessions, emulator, 0.0, window)
-        step["remeasured"] = True
-    return step
-
-
-def _next_count(steps: list[int], last: dict[str, Any]) -> int | None:
-    """The next step: the next listed count, capped where the CPU per call says one core ends.
-
-    Stepping far past saturation only takes long and measures nothing new.
-    """
-    n = last["sessions"]
-    bigger = [s for s in steps if s > n]
-    if not bigger:
-        return None
-    share = last["cpu_share"]
-    if share <= 0:
-        return bigger[0]
-    cap = int(n * 1.1 / share) // 10 * 10
-    return max(n + 10, min(bigger[0], cap))
+BATCH = 10
+"""Calls connected at once while a step grows."""
+EMULATOR_SATURATED = 0.9
+"""An emulator using this much of its core may be the bottleneck of the step."""
 
 
 async def _grow(
     kind: str, endpoint: str, caller: Caller, sessions: list[DrivenSession], n: int
 ) -> str | None:
-    """Add calls up to ``n``; the error, if they could not all connect."""
+    """Connect calls up to ``n``, ``BATCH`` at a time; the error, if some could not.
+
+    A batch that did not fully connect is closed and left out, so ``sessions``
+    only ever holds calls that started.
+    """
+    limit = 60 + n / 2
+    error: str | None = None
+    batch: list[DrivenSession] = []
     try:
-        async with asyncio.timeout(60 + n / 2):
-            sessions += await start_sessions(
-                kind, endpoint, caller, n - len(sessions), len(sessions)
-            )
-    except Exception as exc:  # a call that cannot connect is a failed step, not a crash
-        return f"{type(exc).__name__}: {exc}"
-    return None
+        async with asyncio.timeout(limit):
+            while error is None and len(sessions) < n:
+                first = len(sessions)
+                batch = [
+                    DrivenSession(kind, endpoint, caller, caller_offset(caller, i))
+                    for i in range(first, min(n, first + BATCH))
+                ]
+                outcomes = await asyncio.gather(*(s.start() for s in batch), return_exceptions=True)
+                failed = [o for o in outcomes if isinstance(o, BaseException)]
+                if failed:
+                    error = f"{len(failed)} call(s) did not connect: {failed[0]!r}"
+                else:
+                    sessions += batch
+                    batch = []
+    except TimeoutError:
+        error = f"connecting {n} calls took longer than {limit:.0f} s"
+    await asyncio.gather(*(s.close() for s in batch))
+    return error
+
+
+async def resize(
+    kind: str, endpoint: str, caller: Caller, sessions: list[DrivenSession], n: int
+) -> str | None:
+    """Close or connect calls until there are ``n``; the error, if they could not connect."""
+    while len(sessions) > n:
+        await sessions.pop().close()
+    return await _grow(kind, endpoint, caller, sessions, n)
+
+
+def step_line(figure: str, kind: str, step: dict[str, Any]) -> str:
+    """The progress line of one step: lag, CPU, the machine's load and the verdict."""
+    if "error" in step:
+        return f"[{figure} {kind}] {step['sessions']} calls: {step['error']}"
+    lag, foreign = step["lag_p99_ms"], step["foreign_cpu_share"]
+    busiest = {name for w in step["repeats"] for name, _ in w.get("foreign_top", [])[:1]}
+    verdict = "pass" if step["passed"] else "FAIL"
+    return (
+        f"[{figure} {kind}] {step['sessions']} calls: lag p99 {lag.get('median')} ms "
+        f"({lag.get('min')}–{lag.get('max')}) · CPU {step['cpu_share'].get('median')} core · "
+        f"emulator {step['emulator_cpu_share'].get('median')} · foreign load "
+        f"{foreign.get('median')} core (max {foreign.get('max')}"
+        f"{', ' + ', '.join(sorted(busiest)) if busiest else ''}) · "
+        f"{len(step['discarded'])} window(s) re-measured · {verdict}"
+        f"{'' if step['quiet'] else ' · NOISY: never got a quiet window'}"
+    )
+
+
+async def _measure_step(
+    kind: str,
+    emulator: EmulatorProcess,
+    caller: Caller,
+    sessions: list[DrivenSession],
+    n: int,
+    plan: Plan,
+) -> dict[str, Any]:
+    error = await resize(kind, emulator.endpoint, caller, sessions, n)
+    if error is not None:
+        return {"sessions": n, "passed": False, "quiet": True, "error": error}
+    await asyncio.sleep(plan.settle)
+    kept, discarded = await collect(
+        lambda: measure_window(sessions, emulator, plan.window), plan.repeats, plan.retries
+    )
+    step = summarize(n, kept, discarded)
+    step["emulator_saturated"] = step["emulator_cpu_share"].get("max", 0) >= EMULATOR_SATURATED
+    return step
 
 
 async def run(
-    kind: str, steps: list[int], settle: float, window: float, bisect: bool = True
+    kind: str, start: int, ceiling: int, plan: Plan, delta_ms: int = 100
 ) -> dict[str, Any]:
-    """Figure 6 for one plugin."""
+    """Figure 6 for one client."""
     caller = Caller(barge_every=None)
     sessions: list[DrivenSession] = []
-    results: list[dict[str, Any]] = []
-    discarded: list[dict[str, Any]] = []
-    async with EmulatorProcess(speed=1.0) as emulator:
+    schedule = Bisection(start, ceiling)
+    steps: list[dict[str, Any]] = []
+    async with EmulatorProcess(speed=1.0, chunk_ms=delta_ms) as emulator:
         try:
-            last_pass = 0
-            n: int | None = steps[0]
-            while n is not None:
-                error = await _grow(kind, emulator.endpoint, caller, sessions, n)
-                if error is not None:
-                    step: dict[str, Any] = {
-                        "sessions": n,
-                        "passed": False,
-                        "error": error,
-                        "loop_lag_ms": {"n": 0},
-                    }
-                else:
-                    step = await _step(sessions, emulator, settle, window, discarded)
-                results.append(step)
-                if step["passed"]:
-                    last_pass = n
-                    n = _next_count(steps, step)
-                    continue
-                middle = (last_pass + n) // 2 // 5 * 5
-                if bisect and error is None and last_pass < middle < n:
-                    while len(sessions) > middle:
-                        await sessions.pop().close()
-                    results.append(await _step(sessions, emulator, settle, window, discarded))
-                break
+            while (n := schedule.next()) is not None:
+                step = await _measure_step(kind, emulator, caller, sessions, n, plan)
+                schedule.record(n, step["passed"])
+                steps.append(step)
+                say(step_line("density", kind, step))
         finally:
             await asyncio.gather(*(s.close() for s in sessions))
-    passing = [r for r in results if r["passed"]]
-    best = max(passing, key=lambda r: r["sessions"]) if passing else None
+    by_count = {s["sessions"]: s for s in steps}
+    best = by_count.get(schedule.passed)
     return {
         "lag_limit_ms": LAG_LIMIT_MS,
-        "steps": sorted(results, key=lambda r: r["sessions"]),
-        "sustained_sessions": best["sessions"] if best else 0,
-        "limit_reached": any(not r["passed"] for r in results),
-        "cpu_s_per_session_min_at_sustained": best["cpu_s_per_session_min"] if best else None,
-        "discarded_steps": discarded,
+        "schedule": {"start": start, "ceiling": ceiling, "delta_ms": delta_ms, **plan.describe()},
+        "order": [s["sessions"] for s in steps],
+        "steps": sorted(steps, key=lambda s: s["sessions"]),
+        "sustained_sessions": schedule.passed,
+        "first_failing": schedule.failed,
+        "limit_reached": schedule.limit_reached,
+        "cpu_ms_per_call_s_at_sustained": best["cpu_ms_per_call_s"] if best else None,
+        "noisy_steps": [s["sessions"] for s in steps if not s.get("quiet", True)],
     }

@@ -1,73 +1,115 @@
 """Figure 1: what one 20 ms frame of meeting audio costs on its way to the socket.
 
-The path timed is the one the framework drives 50 times a second per call:
-``handle_audio_input(3840 B of 48 kHz stereo)`` up to the moment the audio is
-handed to the SDK's ``connection.send``, base64 included. ``send`` itself (JSON
-encoding and the WebSocket write) is replaced by a recorder for every row, as in
-the calibration, so the rows compare the plugins' own work:
+The path timed is the one the framework drives 50 times a second per call, through
+each client's public hook: ``handle_audio_input(3840 B of 48 kHz stereo)``, and
+whatever the client does until the ``input_audio_buffer.append`` frame is handed to
+the WebSocket. That includes a client's own sender task when it has one: after
+each two-frame sample the loop is given a turn until the frame is written (at most
+:data:`MAX_YIELDS`), so a client pays for the hop it really takes and one that sends
+inline pays nothing extra. The WebSocket write itself (aiohttp's ``send_str`` /
+``send_frame``, the one layer every client shares) is replaced by a
+:class:`WireSink` for every row alike, so the rows compare the clients' own work,
+JSON encoding and base64 included:
 
-* **ours**: ``handle_audio_input`` converts and batches into the outbox; the
-  timing loop then drains the outbox inline (``Outbox.get`` base64-encodes), so
-  everything our sender task does per event up to ``send`` is counted. A second
-  row lets the real sender task do it instead, which adds one event-loop
-  iteration per batch.
-* **vendor**: its ``handle_audio_input`` resamples, base64-encodes and calls the
-  SDK's ``input_audio_buffer.append`` (which builds the SDK event) inline.
-* **per-chunk FFT baseline**: downmix + ``scipy.signal.resample`` per 20 ms
-  chunk, then base64, the way a naive plugin would do it.
+* **ours**: the plugin's production path (convert, batch, whatever sends it).
+* **vendor**: its ``handle_audio_input`` resamples, base64-encodes and awaits the
+  SDK's ``input_audio_buffer.append`` inline.
+* **floor**: :class:`~.floor.FloorClient`: ours' converter, 40 ms batches, orjson,
+  inline ``send_frame``; the least a client can do.
+* **per-chunk FFT baseline**: downmix + ``scipy.signal.resample`` per 20 ms chunk,
+  then base64, the way a naive plugin would do it (no JSON, no socket).
 
-Each timed sample covers two consecutive frames (one 40 ms batch of ours) and
-is reported per 20 ms frame, so no row's percentiles mix calls that send with
-calls that do not. Rows are interleaved in rounds so drift hits all of them alike;
-each round starts with a few untimed samples, so the cache misses of switching
-from another row are not charged to this one.
+Each timed sample covers two consecutive frames (one 40 ms batch of ours) and is
+reported per 20 ms frame, so no row's percentiles mix calls that send with calls
+that do not. Rows are interleaved in rounds so drift hits all of them alike; each
+round starts with a few untimed samples, so the cache misses of switching from
+another row are not charged to this one.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import gc
+import json
 import math
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import numpy as np
 
 from .common import (
+    FLOOR,
     FRAME_BYTES,
     FRAME_MS,
     OURS,
     OUTPUT_RATE,
     VENDOR,
     WIRE_RATE,
+    b64_size,
+    bench_agent,
     caller_audio,
     dist,
     make_model,
 )
 
-__all__ = ["SendRecorder", "Step", "frames", "run"]
+__all__ = ["MAX_YIELDS", "Step", "WireSink", "frames", "run"]
 
 Step = Callable[[bytes, bytes], Awaitable[None]]
 
+MAX_YIELDS = 3
+"""Loop turns a sample may take for its frame to reach the socket (a sender task's hop)."""
 
-class SendRecorder:
-    """Stands in for ``connection.send``: counts events and the audio they carry."""
+
+class WireSink:
+    """Stands in for the WebSocket write of every client: keeps each frame, per row.
+
+    Installed on aiohttp's ``ClientWebSocketResponse`` itself, so it catches the
+    SDK's ``send_str`` and the floor's ``send_frame`` alike without reaching into
+    any client. Frames are only kept while timing; they are read afterwards.
+    """
 
     def __init__(self) -> None:
-        self.events = 0
-        self.audio_bytes = 0
-        self.append_sizes: Counter[int] = Counter()
+        self.row = ""
+        self.count = 0
+        self.frames: dict[str, list[str | bytes]] = {}
 
-    async def __call__(self, event: Any) -> None:
-        self.events += 1
-        audio = event.get("audio") if hasattr(event, "get") else None
-        if isinstance(audio, str):
-            size = len(audio) * 3 // 4 - audio[-2:].count("=")
-            self.audio_bytes += size
-            self.append_sizes[size] += 1
+    def _keep(self, data: str | bytes) -> None:
+        self.count += 1
+        self.frames.setdefault(self.row, []).append(data)
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[WireSink]:
+        from aiohttp import ClientWebSocketResponse
+
+        sink = self
+        original = (ClientWebSocketResponse.send_str, ClientWebSocketResponse.send_frame)
+
+        async def send_str(ws: Any, data: str, compress: int | None = None) -> None:
+            sink._keep(data)
+
+        async def send_frame(ws: Any, message: bytes, opcode: Any, compress: Any = None) -> None:
+            sink._keep(message)
+
+        ClientWebSocketResponse.send_str = send_str  # type: ignore[method-assign,assignment]
+        ClientWebSocketResponse.send_frame = send_frame  # type: ignore[method-assign,assignment]
+        try:
+            yield self
+        finally:
+            ClientWebSocketResponse.send_str, ClientWebSocketResponse.send_frame = original  # type: ignore[method-assign]
+
+    def appends(self, row: str) -> Counter[int]:
+        """Decoded audio bytes of each append the row sent → how many appends had that size."""
+        sizes: Counter[int] = Counter()
+        for data in self.frames.get(row, []):
+            event = json.loads(data)
+            audio = event.get("audio") if event.get("type") == "input_audio_buffer.append" else None
+            if isinstance(audio, str):
+                sizes[b64_size(audio)] += 1
+        return sizes
 
 
 def frames(count: int) -> list[bytes]:
@@ -76,53 +118,38 @@ def frames(count: int) -> list[bytes]:
     return [pcm[i * FRAME_BYTES : (i + 1) * FRAME_BYTES] for i in range(count)]
 
 
-async def _ours(endpoint: str, inline: bool) -> tuple[Step, SendRecorder, Any]:
-    model = make_model(OURS, endpoint)
-    await model.connect()
-    recorder = SendRecorder()
-    model._transport.session.connection.send = recorder  # the SDK call ends here
-    outbox = model._transport.outbox
-
-    if inline:
-
-        async def step(a: bytes, b: bytes) -> None:
-            await model.handle_audio_input(a)
-            while len(outbox):
-                await recorder(await outbox.get())
-            await model.handle_audio_input(b)
-            while len(outbox):
-                await recorder(await outbox.get())
-
-    else:
-
-        async def step(a: bytes, b: bytes) -> None:
-            await model.handle_audio_input(a)
-            await asyncio.sleep(0)  # the sender task runs here when a batch is due
-            await model.handle_audio_input(b)
-            await asyncio.sleep(0)
-
-    return step, recorder, model
-
-
-async def _vendor(endpoint: str) -> tuple[Step, SendRecorder, Any]:
-    model = make_model(VENDOR, endpoint)
-    await model.connect()
-    recorder = SendRecorder()
-    model._session.connection.send = recorder  # input_audio_buffer.append() ends here
+def _through_send_path(model: Any, sink: WireSink) -> Step:
+    """A sample: two frames into the public hook, then loop turns until a frame is written."""
 
     async def step(a: bytes, b: bytes) -> None:
+        before = sink.count
         await model.handle_audio_input(a)
         await model.handle_audio_input(b)
+        for _ in range(MAX_YIELDS):
+            if sink.count != before:
+                return
+            await asyncio.sleep(0)
 
-    return step, recorder, model
+    return step
 
 
-def _fft_baseline() -> tuple[Step, SendRecorder] | None:
+async def _until_sending(name: str, step: Step, sink: WireSink, data: list[bytes]) -> bool:
+    """Feed the row until its frames reach the socket (a client may hold audio until live)."""
+    sink.row = name
+    for k in range(200):
+        before = sink.count
+        await step(data[2 * k % len(data)], data[(2 * k + 1) % len(data)])
+        if sink.count != before:
+            return True
+        await asyncio.sleep(0.01)  # let its receive loop see session.updated
+    return False
+
+
+def _fft_baseline(sink: WireSink) -> Step | None:
     try:
         from scipy.signal import resample
     except ImportError:
         return None
-    recorder = SendRecorder()
     half = FRAME_BYTES // 4 // 2
 
     async def one(frame: bytes) -> None:
@@ -130,13 +157,13 @@ def _fft_baseline() -> tuple[Step, SendRecorder] | None:
         y = resample(x, half)
         pcm = np.clip(np.rint(y), -32768, 32767).astype("<i2").tobytes()
         audio = base64.b64encode(pcm).decode("ascii")
-        await recorder({"type": "input_audio_buffer.append", "audio": audio})
+        sink._keep(json.dumps({"type": "input_audio_buffer.append", "audio": audio}))
 
     async def step(a: bytes, b: bytes) -> None:
         await one(a)
         await one(b)
 
-    return step, recorder
+    return step
 
 
 def _stage_steps() -> dict[str, Callable[[bytes, bytes], object]]:
@@ -175,7 +202,12 @@ def _stage_steps() -> dict[str, Callable[[bytes, bytes], object]]:
 
 
 async def _time_rows(
-    rows: dict[str, Step], data: list[bytes], pairs: int, rounds: int, fed: Counter[str]
+    rows: dict[str, Step],
+    data: list[bytes],
+    pairs: int,
+    rounds: int,
+    sink: WireSink,
+    fed: Counter[str],
 ) -> dict[str, list[float]]:
     """Interleave the rows in rounds; return µs per 20 ms frame for each timed pair.
 
@@ -187,11 +219,13 @@ async def _time_rows(
     n = len(data) // 2
     cursor = 0
     for name, step in rows.items():  # warm-up: caches, first-call paths, lazily built tables
+        sink.row = name
         for k in range(100):
             await step(data[2 * (k % n)], data[2 * (k % n) + 1])
         fed[name] += 200
     for _ in range(rounds):
         for name, step in rows.items():
+            sink.row = name
             gc.collect()
             for k in range(5):  # the switch from another row leaves the caches cold
                 await step(data[2 * k], data[2 * k + 1])
@@ -227,44 +261,52 @@ async def _time_sync(
     return out
 
 
+async def _rows(
+    kinds: list[str], endpoint: str, sink: WireSink, models: list[Any]
+) -> dict[str, Step]:
+    """A step per kind (ours, vendor, floor, in that order); each client goes into ``models``."""
+    rows: dict[str, Step] = {}
+    for kind in (k for k in (OURS, VENDOR, FLOOR) if k in kinds):
+        model = make_model(kind, endpoint)
+        models.append(model)
+        model.set_agent(bench_agent())
+        await model.connect()
+        rows[kind] = _through_send_path(model, sink)
+    return rows
+
+
 async def run(kinds: list[str], pairs: int) -> dict[str, Any]:
-    """Figure 1. ``pairs`` timed two-frame samples per row."""
+    """Figure 1. ``pairs`` timed two-frame samples per row; ``kinds`` may include the floor."""
     from videosdk.agents import audio_format
 
     from videosdk_plugins_azure.emulator import VoiceLiveEmulator
 
     data = frames(2 * min(pairs, 1500) + 2)
-    rows: dict[str, Step] = {}
-    recorders: dict[str, SendRecorder] = {}
-    models: list[Any] = []
     notes: list[str] = []
+    sink = WireSink()
+    models: list[Any] = []
     audio_format.reset()  # the meeting default: 48 kHz stereo
     async with VoiceLiveEmulator(speed=math.inf, tts="synthetic") as emu:
         try:
-            step, rec, model = await _ours(emu.endpoint, inline=True)
-            rows[OURS], recorders[OURS] = step, rec
-            models.append(model)
-            step, rec, model = await _ours(emu.endpoint, inline=False)
-            rows["ours_sender_task"], recorders["ours_sender_task"] = step, rec
-            models.append(model)
-            if VENDOR in kinds:
-                step, rec, model = await _vendor(emu.endpoint)
-                rows[VENDOR], recorders[VENDOR] = step, rec
-                models.append(model)
-            baseline = _fft_baseline()
+            rows = await _rows(kinds, emu.endpoint, sink, models)
+            baseline = _fft_baseline(sink)
             if baseline is None:
                 notes.append("scipy is not installed: the per-chunk FFT baseline row is skipped")
             else:
-                rows["fft_baseline"], recorders["fft_baseline"] = baseline
+                rows["fft_baseline"] = baseline
             fed: Counter[str] = Counter()
-            timed = await _time_rows(rows, data, pairs, rounds=10, fed=fed)
+            with sink.installed():
+                for name, step in rows.items():
+                    if not await _until_sending(name, step, sink, data):
+                        notes.append(f"{name}: no frame reached the socket while warming up")
+                sink.frames.clear()  # only what the timed rows send is counted
+                timed = await _time_rows(rows, data, pairs, 10, sink, fed)
             stages = await _time_sync(_stage_steps(), data, max(200, pairs // 2))
         finally:
             for model in models:
                 await model.aclose()
             audio_format.reset()
-
-    return _result(timed, stages, recorders, fed, notes)
+    return _result(timed, stages, sink, fed, notes)
 
 
 def _batching(sizes: Counter[int]) -> dict[str, Any]:
@@ -282,36 +324,40 @@ def _batching(sizes: Counter[int]) -> dict[str, Any]:
     }
 
 
+def _ratios(rows: dict[str, Any], over: str, prefix: str) -> dict[str, float]:
+    ours, other = rows[OURS], rows[over]
+    return {f"{prefix}_{k}": round(ours[k] / other[k], 3) for k in ("p50", "p99", "mean")}
+
+
 def _result(
     timed: dict[str, list[float]],
     stages: dict[str, list[float]],
-    recorders: dict[str, SendRecorder],
+    sink: WireSink,
     fed: Counter[str],
     notes: list[str],
 ) -> dict[str, Any]:
-    """Figure 1's result: a distribution per row and per stage, batching, ours/vendor ratios."""
+    """Figure 1's result: a distribution per row and per stage, batching, ours' ratios."""
     result: dict[str, Any] = {"unit": "µs per 20 ms frame", "rows": {}, "stages": {}}
+    sizes = {name: sink.appends(name) for name in timed}
     for name, samples in timed.items():
-        rec = recorders[name]
-        if not rec.events:
-            notes.append(f"{name}: the send stub was never reached; its row is not comparable")
+        sent = sizes[name]
+        if not sent:
+            notes.append(f"{name}: no append reached the socket; its row is not comparable")
         result["rows"][name] = {
             **dist(samples, 2),
-            "send_calls": rec.events,
-            # 960 B expected: 20 ms of 24 kHz mono reached send for every frame fed
-            "audio_bytes_per_frame": round(rec.audio_bytes / fed[name], 1),
-            "append_bytes_most_common": rec.append_sizes.most_common(1)[0][0]
-            if rec.append_sizes
-            else None,
+            "appends_sent": sum(sent.values()),
+            # 960 B expected: 20 ms of 24 kHz mono reached the socket for every frame fed
+            "audio_bytes_per_frame": round(sum(k * v for k, v in sent.items()) / fed[name], 1),
+            "append_bytes_most_common": sent.most_common(1)[0][0] if sent else None,
         }
         result["_samples_" + name] = samples
     for name, samples in stages.items():
         result["stages"][name] = dist(samples, 2)
-    result["batching"] = _batching(recorders[OURS].append_sizes)
+    result["batching"] = _batching(sizes[OURS])
     if VENDOR in timed:
-        ours, vendor = result["rows"][OURS], result["rows"][VENDOR]
-        result["ratio_p50"] = round(ours["p50"] / vendor["p50"], 3)
-        result["ratio_p99"] = round(ours["p99"] / vendor["p99"], 3)
-        result["ratio_mean"] = round(ours["mean"] / vendor["mean"], 3)
+        result |= _ratios(result["rows"], VENDOR, "ratio")
+    if FLOOR in timed:
+        result |= _ratios(result["rows"], FLOOR, "floor_ratio")
+    result["max_yields"] = MAX_YIELDS
     result["notes"] = notes
     return result

@@ -60,6 +60,7 @@ __all__ = [
     "DrivenSession",
     "EmulatorProcess",
     "caller_cycle",
+    "caller_offset",
     "cpu_seconds",
     "kill_leftover_emulators",
     "loop_lag",
@@ -283,6 +284,11 @@ class DrivenSession:
                 await self.track.cleanup()
 
 
+def caller_offset(caller: Caller, index: int) -> int:
+    """Where call ``index`` starts in the caller's script: deterministic, evenly scattered."""
+    return (index * 7919) % len(caller.frames)
+
+
 async def start_sessions(
     kind: str,
     endpoint: str,
@@ -297,10 +303,9 @@ async def start_sessions(
 
     ``logs`` (one :class:`~.turns.CallLog` per call) ride along when given.
     """
-    spread = len(caller.frames)
     sessions = []
     for i in range(count):
-        offset = ((first_index + i) * 7919) % spread  # deterministic, evenly scattered
+        offset = caller_offset(caller, first_index + i)
         log = logs[i] if logs is not None else None
         sessions.append(DrivenSession(kind, endpoint, caller, offset, time_scale, log))
     for i in range(0, count, batch):

@@ -12,6 +12,7 @@ they observe the real framework and the real emulator without changing either.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,7 +20,22 @@ from typing import Any
 
 from .common import b64_size
 
-__all__ = ["Interrupt", "ServerClock", "Stamp", "TrackProbe", "queued_samples"]
+__all__ = ["RECORD_METHOD", "Interrupt", "ServerClock", "Stamp", "TrackProbe", "queued_samples"]
+
+RECORD_METHOD = "_record"
+"""The emulator's per-event record method, which runs right after each frame is written."""
+
+
+def _positions(method: Any, names: tuple[str, ...]) -> list[int]:
+    """Where each of ``names`` sits among ``method``'s arguments after ``self``."""
+    params = [p.name for p in inspect.signature(method).parameters.values()][1:]
+    missing = [n for n in names if n not in params]
+    if missing:
+        raise RuntimeError(
+            f"the emulator's {RECORD_METHOD}{inspect.signature(method)} has no {missing}: "
+            "ServerClock needs the event and its source"
+        )
+    return [params.index(n) for n in names]
 
 
 @dataclass
@@ -42,6 +58,12 @@ class ServerClock:
     The emulator records each server event only after ``send_str`` has handed
     the frame to the socket, so stamping at the record is stamping at the
     write. Audio payloads are kept only when ``keep_audio`` is set.
+
+    The emulator has no public send hook, so the clock wraps the record method
+    (:data:`RECORD_METHOD`). The wrapper passes every argument through untouched
+    and finds ``source`` and ``event`` by name, located once when it is installed:
+    a new parameter cannot break it, and a renamed one fails at install with a
+    clear error instead of inside the emulator's send path.
     """
 
     def __init__(self, keep_audio: bool = False) -> None:
@@ -52,19 +74,22 @@ class ServerClock:
     def installed(self) -> Iterator[ServerClock]:
         from videosdk_plugins_azure.emulator import EmulatorConnection
 
-        original = EmulatorConnection._record
+        original = getattr(EmulatorConnection, RECORD_METHOD)
+        source_at, event_at = _positions(original, ("source", "event"))
         clock = self
 
-        async def _record(conn: Any, source: str, event: Any, *rest: Any) -> None:
+        async def record(conn: Any, *args: Any, **kwargs: Any) -> Any:
+            source = args[source_at] if len(args) > source_at else kwargs.get("source")
             if source == "server":
+                event = args[event_at] if len(args) > event_at else kwargs["event"]
                 clock._note(conn.index, event)
-            await original(conn, source, event, *rest)
+            return await original(conn, *args, **kwargs)
 
-        EmulatorConnection._record = _record  # type: ignore[method-assign]
+        setattr(EmulatorConnection, RECORD_METHOD, record)
         try:
             yield self
         finally:
-            EmulatorConnection._record = original  # type: ignore[method-assign]
+            setattr(EmulatorConnection, RECORD_METHOD, original)
 
     def _note(self, connection: int, event: dict[str, Any]) -> None:
         now = time.monotonic()

@@ -1,10 +1,15 @@
 """``python -m benchmarks``: run every figure, both plugins, in one run; write the results.
 
-Figures 1-2 run in this process (pure CPU work, interleaved rows). Figures 3-7
-run in fresh worker processes, one per plugin (see :mod:`.worker`); timing
-figures run one worker at a time, the memory soaks of the two plugins run side
-by side (memory does not care about a busy neighbour). The emulator runs in its
-own process for figures 6 and 7.
+Figures 1-2 run in this process (pure CPU work, interleaved rows). Figures 3-8
+run in fresh worker processes, one per client (see :mod:`.worker`, :mod:`.spawn`);
+timing figures run one worker at a time, the memory soaks of the two plugins run
+side by side (memory does not care about a busy neighbour). The emulator runs in
+its own process for figures 6-8. The floor client (:mod:`.floor`) joins figures 1
+and 8, which every CPU figure is read against.
+
+Figures 6 and 8 print a line per measured step (loop lag, CPU, the machine's
+foreign load) as they go; the run's total time is printed at the end and kept in
+``latest.json`` (``meta.seconds``).
 
 Output: a table on stdout, and in ``--out`` (default ``benchmarks/results``):
 ``latest.json``, ``latest.md``, PNG plots, ``run.log`` (every log record of the
@@ -25,7 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from . import input_cost, quality, report
-from .common import OURS, available_plugins, machine, quiet_logging
+from .common import FLOOR, OURS, available_plugins, floor_missing, machine, quiet_logging
+from .spawn import Spawner
 
 __all__ = ["DEFAULT_OUT", "FIGURES", "FULL", "QUICK", "ROOT", "Runner", "main", "parser"]
 
@@ -38,9 +44,17 @@ FULL: dict[str, Any] = {
     "deltas": 600,
     "turns": 8,
     "barge_ins": 20,
-    "density_steps": "10,20,40,80,160,320",
-    "density_settle": 2.0,
-    "density_window": 8.0,
+    "density_start": 10,
+    "density_ceiling": 640,
+    "density_delta_ms": 100,
+    "cpu_calls": 40,
+    "cpu_deltas_ms": "20,40,100",
+    "settle": 2.0,
+    "window": 3.0,
+    "repeats": 3,
+    "retries": 3,
+    "scaleout_processes": 4,
+    "scaleout_seconds": 6.0,
     "memory_sim_minutes": 60.0,
     "memory_speed": 20.0,
     "memory_warmup": 2.0,
@@ -51,14 +65,22 @@ QUICK: dict[str, Any] = {
     "deltas": 50,
     "turns": 2,
     "barge_ins": 2,
-    "density_steps": "4",
-    "density_settle": 1.0,
-    "density_window": 2.0,
+    "density_start": 4,
+    "density_ceiling": 4,
+    "density_delta_ms": 100,
+    "cpu_calls": 4,
+    "cpu_deltas_ms": "20,40,100",
+    "settle": 1.0,
+    "window": 1.0,
+    "repeats": 3,
+    "retries": 0,
+    "scaleout_processes": 2,
+    "scaleout_seconds": 2.0,
     "memory_sim_minutes": 1.5,
     "memory_speed": 20.0,
     "memory_warmup": 0.5,
 }
-FIGURES = ("input_cost", "quality", "conversation", "density", "memory")
+FIGURES = ("input_cost", "quality", "conversation", "density", "cpu", "scaleout", "memory")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -78,6 +100,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--plugins", default=None, help="comma-separated subset of ours,vendor (default: both)"
     )
+    p.add_argument(
+        "--no-floor", action="store_true", help="leave the floor client out of figures 1 and 8"
+    )
     return p
 
 
@@ -96,125 +121,128 @@ class Runner:
             kinds = [k for k in kinds if k in wanted]
         self.kinds = kinds
         self.notes: dict[str, str] = notes
+        missing = floor_missing()
+        if missing is not None:
+            self.notes[FLOOR] = missing
+        self.floor = [] if args.no_floor or missing is not None else [FLOOR]
+        """The floor client, when it takes part (figures 1 and 8)."""
         self.only = {f.strip() for f in args.only.split(",") if f.strip()}
         self.timings: dict[str, float] = {}
+        self.spawner = Spawner(ROOT, self.work, self.log)
 
     # -- workers ---------------------------------------------------------------------------
 
-    def _worker_cmd(self, task: str, kind: str, out: Path, **options: Any) -> list[str]:
-        cmd = [
-            sys.executable,
-            "-m",
-            "benchmarks.worker",
-            task,
-            "--plugin",
-            kind,
-            "--out",
-            str(out),
-            "--log",
-            str(self.log),
-        ]
-        for key, value in options.items():
-            if value is None:
-                continue
-            flag = "--" + key.replace("_", "-")
-            if isinstance(value, bool):
-                cmd.append(flag if value else "--no-" + key.replace("_", "-"))
-            else:
-                cmd += [flag, str(value)]
-        return cmd
-
-    def _env(self) -> dict[str, str]:
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
-        return env
-
     async def worker(self, task: str, kind: str, **options: Any) -> dict[str, Any]:
-        out = self.work / f"{task}-{kind}.json"
-        _remove(out)
-        proc = await asyncio.create_subprocess_exec(
-            *self._worker_cmd(task, kind, out, **options),
-            cwd=str(ROOT),
-            env=self._env(),
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        _, err = await proc.communicate()
-        result = _read_json(out)
-        if proc.returncode != 0 or result is None:
-            tail = err.decode(errors="replace").strip().splitlines()[-15:]
-            return {"error": f"worker {task}/{kind} failed ({proc.returncode})", "stderr": tail}
-        return result
+        return await self.spawner.worker(task, kind, **options)
 
     async def per_plugin(
-        self, task: str, parallel: bool | None = None, **options: Any
+        self,
+        task: str,
+        parallel: bool | None = None,
+        kinds: list[str] | None = None,
+        **options: Any,
     ) -> dict[str, Any]:
-        """One worker per plugin: one after the other, so timings never overlap.
+        """One worker per client: one after the other, so timings never overlap.
 
         ``--quick`` runs them side by side to stay well under a minute; its numbers
         only show that every figure still runs.
         """
         if parallel is None:
             parallel = bool(self.args.quick)
-        if parallel:
-            results = await asyncio.gather(
-                *(self.worker(task, kind, **options) for kind in self.kinds)
-            )
-            return dict(zip(self.kinds, results, strict=True))
-        return {kind: await self.worker(task, kind, **options) for kind in self.kinds}
+        return await self.spawner.each(task, kinds or self.kinds, parallel, **options)
+
+    def _plan(self) -> dict[str, Any]:
+        """The step plan figures 6 and 8 share (the same windows for every client)."""
+        cfg = self.cfg
+        return {key: cfg[key] for key in ("settle", "window", "repeats", "retries")}
 
     # -- figures -----------------------------------------------------------------------------
 
-    async def run(self) -> dict[str, Any]:
+    async def _in_process(self, figures: dict[str, Any]) -> None:
         cfg = self.cfg
-        figures: dict[str, Any] = {}
-        started = time.monotonic()
         if "input_cost" in self.only:
             self._say("figure 1: input path cost")
             with self._timed("input_cost"):
-                figures["input_cost"] = await input_cost.run(self.kinds, cfg["input_pairs"])
+                kinds = self.kinds + self.floor
+                figures["input_cost"] = await input_cost.run(kinds, cfg["input_pairs"])
         if "quality" in self.only:
             self._say("figure 2: input audio quality")
             with self._timed("quality"):
                 figures["quality"] = quality.run(cfg["response_points"])
-        if "conversation" in self.only:
-            with self._timed("conversation"):
-                self._say("figures 3-5: output latency, first audio, barge-in")
-                conv = await self.per_plugin(
-                    "conversation",
-                    deltas=cfg["deltas"],
-                    turns=cfg["turns"],
-                    barge_ins=cfg["barge_ins"],
-                )
-                for name in ("output_latency", "first_audio", "barge_in"):
-                    figures[name] = {k: v.get(name, v) for k, v in conv.items()}
+
+    async def _conversation(self, figures: dict[str, Any]) -> None:
+        cfg = self.cfg
+        with self._timed("conversation"):
+            self._say("figures 3-5: output latency, first audio, barge-in")
+            conv = await self.per_plugin(
+                "conversation",
+                deltas=cfg["deltas"],
+                turns=cfg["turns"],
+                barge_ins=cfg["barge_ins"],
+            )
+            for name in ("output_latency", "first_audio", "barge_in"):
+                figures[name] = {k: v.get(name, v) for k, v in conv.items()}
+
+    async def _load(self, figures: dict[str, Any]) -> None:
+        cfg = self.cfg
         if "density" in self.only:
             with self._timed("density"):
-                self._say("figure 6: density")
+                self._say("figure 6: density (the same bisection for every plugin)")
                 figures["density"] = await self.per_plugin(
                     "density",
-                    steps=cfg["density_steps"],
-                    settle=cfg["density_settle"],
-                    window=cfg["density_window"],
-                    bisect=not self.args.quick,
+                    start=cfg["density_start"],
+                    ceiling=cfg["density_ceiling"],
+                    delta_ms=cfg["density_delta_ms"],
+                    **self._plan(),
                 )
+        if "cpu" in self.only:
+            with self._timed("cpu"):
+                self._say("figure 8: CPU per call-second, per delta size")
+                figures["cpu"] = await self.per_plugin(
+                    "cpu",
+                    kinds=self.kinds + self.floor,
+                    calls=cfg["cpu_calls"],
+                    deltas_ms=cfg["cpu_deltas_ms"],
+                    **self._plan(),
+                )
+        if "scaleout" in self.only:
+            with self._timed("scaleout"):
+                self._say("figure 9: calls across processes on the framework's Worker")
+                figures["scaleout"] = await self.per_plugin(
+                    "scaleout",
+                    processes=cfg["scaleout_processes"],
+                    seconds=cfg["scaleout_seconds"],
+                )
+
+    async def _memory(self, figures: dict[str, Any]) -> None:
+        cfg = self.cfg
+        self._say("figure 7: memory over a simulated call (plugins side by side)")
+        with self._timed("memory"):
+            figures["memory"] = await self.per_plugin(
+                "memory",
+                parallel=True,
+                sim_minutes=cfg["memory_sim_minutes"],
+                speed=cfg["memory_speed"],
+                warmup=cfg["memory_warmup"],
+            )
+
+    async def run(self) -> dict[str, Any]:
+        figures: dict[str, Any] = {}
+        started = time.monotonic()
+        await self._in_process(figures)
+        if "conversation" in self.only:
+            await self._conversation(figures)
+        await self._load(figures)
         if "memory" in self.only:
-            self._say("figure 7: memory over a simulated call (plugins side by side)")
-            with self._timed("memory"):
-                figures["memory"] = await self.per_plugin(
-                    "memory",
-                    parallel=True,
-                    sim_minutes=cfg["memory_sim_minutes"],
-                    speed=cfg["memory_speed"],
-                    warmup=cfg["memory_warmup"],
-                )
+            await self._memory(figures)
         total = time.monotonic() - started
         return {
             "meta": {
                 "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                 "mode": "quick" if self.args.quick else "full",
-                "config": cfg,
+                "config": self.cfg,
                 "plugins": self.kinds,
+                "floor": bool(self.floor),
                 "notes": self.notes,
                 "machine": machine(),
                 "load_average_at_start": _loadavg(),
@@ -241,6 +269,11 @@ class Runner:
                     "turns": FULL["turns"] if figure == "first_audio" else 0,
                 }
                 await self.worker("conversation", OURS, profile=path, **options)
+            elif figure == "cpu":
+                plan = {**self._plan(), "repeats": 1, "retries": 0}
+                await self.worker(
+                    "cpu", OURS, profile=path, calls=self.cfg["cpu_calls"], deltas_ms="20", **plan
+                )
             elif figure == "memory":
                 await self.worker(
                     "memory",
@@ -273,15 +306,6 @@ class Runner:
                 runner.timings[name] = round(time.monotonic() - self.t, 1)
 
         return _Timer()
-
-
-def _remove(path: Path) -> None:
-    path.unlink(missing_ok=True)
-
-
-def _read_json(path: Path) -> dict[str, Any] | None:
-    text = _read_text(path)
-    return None if text is None else dict(json.loads(text))
 
 
 def _read_text(path: Path) -> str | None:
@@ -326,7 +350,8 @@ def main(argv: list[str] | None = None) -> int:
     results["targets"] = report.targets(results)
     if not args.no_profile and not args.quick:
         results["profiles"] = asyncio.run(runner.profile_misses(results))
-    plots, plot_note = ([], "plots skipped (--no-plots)")
+    plots: list[str] = []
+    plot_note: str | None = "plots skipped (--no-plots)"
     if not args.no_plots:
         plots, plot_note = report.plots(results, runner.out)
     results["meta"]["plots"] = plots
@@ -338,4 +363,7 @@ def main(argv: list[str] | None = None) -> int:
     print(report.table(results))
     print(f"\nwritten: {runner.out / 'latest.json'}, {runner.out / 'latest.md'}", end="")
     print(f", {len(plots)} plot(s)" if plots else f" ({plot_note})")
+    seconds = results["meta"]["seconds"]
+    parts = ", ".join(f"{k} {v:.0f} s" for k, v in seconds.items() if k != "total")
+    print(f"total {seconds['total']:.0f} s ({parts})")
     return 0

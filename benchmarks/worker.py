@@ -6,7 +6,10 @@ warm caches, garbage or process-wide framework state (``audio_format``,
 speed up the output track's clock without touching anything else. The result
 is written as JSON to ``--out``.
 
-Tasks: ``conversation`` (figures 3-5), ``density`` (figure 6), ``memory`` (figure 7).
+Tasks: ``conversation`` (figures 3-5), ``density`` (figure 6), ``memory`` (figure 7),
+``cpu`` (figure 8), ``scaleout`` (figure 9). ``density`` and ``cpu`` also drive the floor
+client (``--plugin floor``).
+Progress lines (one per measured step) go to stderr; the runner relays them.
 With ``--profile FILE`` the task runs under pyinstrument (``memory``: under
 tracemalloc) and the profile is written to FILE.
 """
@@ -18,11 +21,11 @@ import asyncio
 import json
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from .common import PLUGINS, quiet_logging
+from .common import CLIENTS, quiet_logging
 
 __all__ = ["TASKS", "main", "parser"]
 
@@ -43,11 +46,23 @@ async def _conversation(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
+def _plan(args: argparse.Namespace) -> Any:
+    from .schedule import Plan
+
+    return Plan(args.settle, args.window, args.repeats, args.retries)
+
+
 async def _density(args: argparse.Namespace) -> dict[str, Any]:
     from . import density
 
-    steps = [int(x) for x in args.steps.split(",")]
-    return await density.run(args.plugin, steps, args.settle, args.window, bisect=args.bisect)
+    return await density.run(args.plugin, args.start, args.ceiling, _plan(args), args.delta_ms)
+
+
+async def _cpu(args: argparse.Namespace) -> dict[str, Any]:
+    from . import call_cpu
+
+    deltas = [int(x) for x in args.deltas_ms.split(",")]
+    return await call_cpu.run(args.plugin, args.calls, deltas, _plan(args))
 
 
 async def _memory(args: argparse.Namespace) -> dict[str, Any]:
@@ -56,27 +71,42 @@ async def _memory(args: argparse.Namespace) -> dict[str, Any]:
     return await memory.run(args.plugin, args.sim_minutes, args.speed, args.warmup)
 
 
-TASKS: dict[str, Callable[[argparse.Namespace], Awaitable[dict[str, Any]]]] = {
+async def _scaleout(args: argparse.Namespace) -> dict[str, Any]:
+    from . import scaleout
+
+    return await scaleout.run(args.plugin, args.processes, args.seconds)
+
+
+TASKS: dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, dict[str, Any]]]] = {
     "conversation": _conversation,
     "density": _density,
     "memory": _memory,
+    "cpu": _cpu,
+    "scaleout": _scaleout,
 }
 
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m benchmarks.worker")
     p.add_argument("task", choices=sorted(TASKS))
-    p.add_argument("--plugin", choices=PLUGINS, required=True)
+    p.add_argument("--plugin", choices=CLIENTS, required=True)
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--log", type=Path, default=None)
     p.add_argument("--profile", type=Path, default=None)
     p.add_argument("--deltas", type=int, default=0)
     p.add_argument("--turns", type=int, default=0)
     p.add_argument("--barge-ins", type=int, default=0)
-    p.add_argument("--steps", default="10,20,40")
-    p.add_argument("--settle", type=float, default=3.0)
-    p.add_argument("--window", type=float, default=10.0)
-    p.add_argument("--bisect", action=argparse.BooleanOptionalAction, default=True)
+    p.add_argument("--start", type=int, default=10, help="density: the first call count")
+    p.add_argument("--ceiling", type=int, default=640, help="density: the largest call count")
+    p.add_argument("--delta-ms", type=int, default=100, help="density: the emulator's delta size")
+    p.add_argument("--calls", type=int, default=40, help="cpu: the fixed call count")
+    p.add_argument("--deltas-ms", default="20,40,100", help="cpu: the delta sizes")
+    p.add_argument("--processes", type=int, default=4, help="scaleout: the worker's pool")
+    p.add_argument("--seconds", type=float, default=6.0, help="scaleout: each call's length")
+    p.add_argument("--settle", type=float, default=2.0)
+    p.add_argument("--window", type=float, default=4.0)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--retries", type=int, default=3)
     p.add_argument("--sim-minutes", type=float, default=60.0)
     p.add_argument("--speed", type=float, default=20.0)
     p.add_argument("--warmup", type=float, default=2.0)
@@ -101,7 +131,7 @@ def _run_profiled(args: argparse.Namespace) -> dict[str, Any]:
     profiler = Profiler(async_mode="disabled", interval=0.0005)
     profiler.start()
     try:
-        result = asyncio.run(task(args))
+        result: dict[str, Any] = asyncio.run(task(args))
     finally:
         profiler.stop()
     args.profile.write_text(profiler.output_text(unicode=True, color=False, show_all=False))
@@ -115,7 +145,7 @@ def _preload(kind: str) -> None:
     import videosdk_plugins_azure.emulator
     import videosdk_plugins_azure.testing  # noqa: F401
 
-    from . import conversation, density, memory  # noqa: F401
+    from . import call_cpu, conversation, density, memory  # noqa: F401
     from .common import make_model
 
     make_model(kind, "ws://127.0.0.1:9")  # imports the plugin; never connects

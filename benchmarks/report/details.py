@@ -21,8 +21,11 @@ def _input_cost(cost: dict[str, Any]) -> list[str]:
         "### 1. Input path cost",
         "",
         "µs per 20 ms frame of 48 kHz stereo (3840 B), from `handle_audio_input` to the "
-        "bytes handed to the SDK's `connection.send` (stubbed), base64 included; each "
-        "sample is two consecutive frames. Pieces timed alone:",
+        "`input_audio_buffer.append` frame handed to the WebSocket (aiohttp's write, stubbed "
+        "alike for every client), JSON and base64 included, through whatever sends it in "
+        "production (a sender task gets up to "
+        f"{cost.get('max_yields', '?')} loop turns per sample); each sample is two consecutive "
+        "frames. Pieces timed alone:",
         "",
         "| stage | p50 | p99 |",
         "|---|---|---|",
@@ -99,42 +102,82 @@ def _barge_in(barge: dict[str, Any]) -> list[str]:
     return [*out, f"Pipeline `error` events during the barge-in session: {errors}.", ""]
 
 
-def _density_step(kind: str, s: dict[str, Any], verdict: str) -> str:
-    lag = s["loop_lag_ms"]
+def _spread(step: dict[str, Any], key: str, digits: int = 2) -> str:
+    s = step.get(key) or {}
+    if not s.get("n"):
+        return "–"
+    return f"{num(s['median'], digits)} ({num(s['min'], digits)}–{num(s['max'], digits)})"
+
+
+def _load_step(kind: str, s: dict[str, Any]) -> str:
+    """One step of figure 6 or 8: every number as median (min–max) of its repeats."""
+    if "error" in s:
+        return f"| {kind} | {s['sessions']} | could not run: {s['error']} |"
+    verdict = "yes" if s["passed"] else "no"
+    if not s.get("quiet", True):
+        verdict += " (NOISY: no quiet window)"
+    if s.get("emulator_saturated"):
+        verdict += " (emulator saturated)"
     return (
-        f"| {kind} | {s['sessions']} | {num(lag.get('p50'), 2)} / "
-        f"{num(lag.get('p99'), 2)} / {num(lag.get('max'), 2)} | "
-        f"{s['cpu_share']:.2f} | {s['cpu_s_per_session_min']:.3f} | "
-        f"{s['emulator_cpu_share']:.2f} | {s.get('other_cpu_share', 0):.2f} | "
-        f"{s['agent_voiced_s_per_session_min']} | {verdict} |"
+        f"| {kind} | {s['sessions']} | {_spread(s, 'lag_p99_ms')} | {_spread(s, 'cpu_share')} | "
+        f"{_spread(s, 'cpu_ms_per_call_s')} | {_spread(s, 'emulator_cpu_share')} | "
+        f"{_spread(s, 'foreign_cpu_share')} | {len(s.get('discarded', []))} | "
+        f"{_spread(s, 'agent_voiced_s_per_call_min', 1)} | {verdict} |"
     )
 
 
+_STEP_HEADER = [
+    "| client | calls | loop lag p99 (ms) | process CPU | CPU ms per call-s | emulator CPU | "
+    "foreign load | re-measured | agent voiced s per call-min | passed |",
+    "|---|---|---|---|---|---|---|---|---|---|",
+]
+_STEP_NOTE = (
+    "Each cell is the median (min–max) of the step's repeats. CPU shares are of one core. "
+    "'foreign load' is the CPU of every other process on the machine during the window "
+    "(the benchmark's own processes and kernel threads excluded); a window with more than "
+    "{limit} of a core was measured again ('re-measured'), and a step that never got a "
+    "quiet window is marked NOISY."
+)
+
+
 def _density(dens: dict[str, Any]) -> list[str]:
+    plan: dict[str, Any] = next((d["schedule"] for d in dens.values() if d.get("schedule")), {})
     out = [
         "### 6. Density steps",
         "",
-        "| plugin | calls | loop lag p50 / p99 / max (ms) | process CPU | CPU s per call-min | "
-        "emulator CPU | other load | agent voiced s per call-min | passed |",
-        "|---|---|---|---|---|---|---|---|---|",
+        f"Every client: counts from {plan.get('start')} doubling to the first failure, then "
+        f"bisected to ±1 call (ceiling {plan.get('ceiling')}); each step settles "
+        f"{plan.get('settle_s')} s, then {plan.get('repeats')} windows of "
+        f"{plan.get('window_s')} s; {plan.get('delta_ms')} ms audio deltas.",
+        "",
+        *_STEP_HEADER,
     ]
     for kind, d in dens.items():
-        for s in d.get("steps", []):
-            if "error" in s:
-                out.append(f"| {kind} | {s['sessions']} | could not connect: {s['error']} |")
-            else:
-                out.append(_density_step(kind, s, "yes" if s["passed"] else "no"))
-        for s in d.get("discarded_steps", []):
-            out.append(_density_step(kind, s, "discarded: busy neighbour, measured again"))
         if "error" in d:
-            out.append(f"| {kind} | error: {d['error']} | | | | | | | |")
-    return [
-        *out,
+            out.append(f"| {kind} | error: {d['error']} | | | | | | | | |")
+        out += [_load_step(kind, s) for s in d.get("steps", [])]
+    order = {k: d.get("order") for k, d in dens.items() if d.get("order")}
+    limit = plan.get("foreign_limit_cores")
+    return [*out, "", f"Order measured: {order}.", "", _STEP_NOTE.format(limit=limit), ""]
+
+
+def _cpu(cpu: dict[str, Any]) -> list[str]:
+    first: dict[str, Any] = next(iter(cpu.values()), {})
+    out = [
+        "### 8. CPU per call-second, per delta size",
         "",
-        "CPU shares are of one core. 'other load' is CPU used by anything else on the "
-        "machine during the window (a busy neighbour inflates loop lag).",
+        f"{first.get('calls')} concurrent real-time calls per client, a fresh emulator per "
+        "delta size; the same windows as figure 6.",
         "",
+        *_STEP_HEADER,
     ]
+    for kind, d in cpu.items():
+        if "error" in d:
+            out.append(f"| {kind} | error: {d['error']} | | | | | | | | |")
+        for delta, s in (d.get("by_delta") or {}).items():
+            out.append(_load_step(f"{kind}, {delta} ms deltas", s))
+    limit = (first.get("plan") or {}).get("foreign_limit_cores")
+    return [*out, "", _STEP_NOTE.format(limit=limit), ""]
 
 
 def _memory(mem: dict[str, Any]) -> list[str]:
@@ -157,12 +200,42 @@ def _memory(mem: dict[str, Any]) -> list[str]:
     return out
 
 
+def _scaleout(out: dict[str, Any]) -> list[str]:
+    from ..scaleout import WHAT_RUNS_WHERE
+
+    lines = [
+        "### 9. Scale-out on the framework's Worker",
+        "",
+        *(f"- {fact}" for fact in WHAT_RUNS_WHERE),
+        "",
+        "| plugin | processes | pool ready (s) | jobs done | accept p50 first / warm (ms) | "
+        "connect p50 (ms) | CPU ms per call-s p50 | calls per core | RSS MB p50 | job beyond "
+        "the pool |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for kind, r in out.items():
+        if "error" in r:
+            lines.append(f"| {kind} | error: {r['error']} | | | | | | | | |")
+            continue
+        beyond = (r.get("job_beyond_the_pool") or {}).get("status")
+        lines.append(
+            f"| {kind} | {r['processes']} | {r['pool_ready_s']} | {r['jobs_completed']} | "
+            f"{num(get(r, 'accept_ms_first_wave', 'p50'))} / "
+            f"{num(get(r, 'accept_ms_warm_wave', 'p50'))} | {num(get(r, 'connect_ms', 'p50'))} | "
+            f"{num(get(r, 'cpu_ms_per_call_s', 'p50'), 2)} | {num(r.get('calls_per_core'))} | "
+            f"{num(get(r, 'rss_mb_per_process', 'p50'))} | {beyond} |"
+        )
+    return [*lines, ""]
+
+
 _SECTIONS: tuple[tuple[str, Callable[[dict[str, Any]], list[str]]], ...] = (
     ("input_cost", _input_cost),
     ("quality", _quality),
     ("barge_in", _barge_in),
     ("density", _density),
     ("memory", _memory),
+    ("cpu", _cpu),
+    ("scaleout", _scaleout),
 )
 
 

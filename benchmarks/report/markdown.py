@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..common import LABELS
+from ..common import FLOOR, LABELS
 from .details import details
 from .table import markdown_table
 
@@ -59,6 +59,13 @@ def _header(meta: dict[str, Any]) -> list[str]:
         "figure 2 is the framework's `ProviderAudioInput`, which the vendor plugin calls.",
         "",
     ]
+    if meta.get("floor"):
+        lines += [
+            f"The floor column ({LABELS[FLOOR]}) is the least a legitimate Voice Live client "
+            "does per call, run in the same process and harness (figures 1 and 8): every CPU "
+            "figure is read as a ratio to it.",
+            "",
+        ]
     for key, note in meta.get("notes", {}).items():
         lines += [f"> **Note ({key}).** {note}", ""]
     return lines

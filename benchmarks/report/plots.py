@@ -11,14 +11,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..common import OURS, VENDOR
+from ..common import FLOOR, OURS, VENDOR
 from ..density import LAG_LIMIT_MS
 from ._format import get
 from .targets import marks
 
 __all__ = ["COLORS", "plots"]
 
-COLORS = {OURS: "#1f77b4", VENDOR: "#d62728", "fft_baseline": "#7f7f7f"}
+COLORS = {OURS: "#1f77b4", VENDOR: "#d62728", FLOOR: "#2ca02c", "fft_baseline": "#7f7f7f"}
 
 
 class _Canvas:
@@ -47,7 +47,7 @@ def _draw_targets(ax: Any, figure: str) -> None:
 
 
 def _input_cost(c: _Canvas, cost: dict[str, Any]) -> None:
-    names = [n for n in (OURS, "ours_sender_task", VENDOR, "fft_baseline") if n in cost["rows"]]
+    names = [n for n in (OURS, VENDOR, FLOOR, "fft_baseline") if n in cost["rows"]]
     data = [cost.get("_samples_" + n, []) for n in names]
     if not all(data):
         return
@@ -133,17 +133,23 @@ def _barge_in(c: _Canvas, barge: dict[str, Any]) -> None:
     c.save(fig, "fig5_barge_in.png")
 
 
+def _medians(steps: list[dict[str, Any]], key: str) -> tuple[list[float], list[list[float]]]:
+    """Medians of one number over steps, and their distance to the min and max (error bars)."""
+    mid = [s[key]["median"] for s in steps]
+    low = [s[key]["median"] - s[key]["min"] for s in steps]
+    high = [s[key]["max"] - s[key]["median"] for s in steps]
+    return mid, [low, high]
+
+
 def _density(c: _Canvas, dens: dict[str, Any]) -> None:
     fig, (a1, a2) = c.plt.subplots(1, 2, figsize=(10, 3.4))
     for kind, d in dens.items():
         steps = [s for s in d.get("steps", []) if "error" not in s]
         xs = [s["sessions"] for s in steps]
-        lag = [s["loop_lag_ms"].get("p99", 0) for s in steps]
-        cpu = [s["cpu_s_per_session_min"] for s in steps]
         color = COLORS.get(kind)
-        a1.plot(xs, lag, "-", label=kind, color=color)
-        a2.plot(xs, cpu, "-", label=kind, color=color)
-        for ax, ys in ((a1, lag), (a2, cpu)):
+        for ax, key in ((a1, "lag_p99_ms"), (a2, "cpu_ms_per_call_s")):
+            ys, bars = _medians(steps, key)
+            ax.errorbar(xs, ys, yerr=bars, fmt="-", color=color, label=kind, capsize=2)
             for x, y, s in zip(xs, ys, steps, strict=True):
                 face = color if s["passed"] else "white"
                 ax.plot([x], [y], "o", color=color, markerfacecolor=face)
@@ -151,13 +157,34 @@ def _density(c: _Canvas, dens: dict[str, Any]) -> None:
     _draw_targets(a1, "density")
     a1.set_yscale("log")
     a1.set_xlabel("concurrent calls")
-    a1.set_ylabel("event-loop lag p99 (ms)")
+    a1.set_ylabel("event-loop lag p99 (ms), median (min–max)")
     a1.set_title("Figure 6: loop lag vs calls (hollow = failed)")
     a2.set_xlabel("concurrent calls")
-    a2.set_ylabel("CPU s per call-minute")
+    a2.set_ylabel("CPU ms per call-second")
     a2.set_title("CPU per call")
     a1.legend()
     c.save(fig, "fig6_density.png")
+
+
+def _cpu(c: _Canvas, cpu: dict[str, Any]) -> None:
+    kinds = [k for k in (OURS, VENDOR, FLOOR) if get(cpu, k, "by_delta")]
+    deltas = get(cpu, OURS, "deltas_ms") or []
+    if not kinds or not deltas:
+        return
+    fig, ax = c.plt.subplots(figsize=(7, 3.4))
+    width = 0.8 / len(kinds)
+    for i, kind in enumerate(kinds):
+        steps = [get(cpu, kind, "by_delta", str(d)) or {} for d in deltas]
+        ok = [(j, s) for j, s in enumerate(steps) if get(s, "cpu_ms_per_call_s", "n")]
+        ys, bars = _medians([s for _, s in ok], "cpu_ms_per_call_s")
+        xs = [j + (i - (len(kinds) - 1) / 2) * width for j, _ in ok]
+        ax.bar(xs, ys, width, yerr=bars, capsize=2, label=kind, color=COLORS.get(kind))
+    ax.set_xticks(range(len(deltas)), [f"{d} ms" for d in deltas])
+    ax.set_xlabel("audio delta size the emulator sends")
+    ax.set_ylabel("CPU ms per call-second")
+    ax.set_title(f"Figure 8: CPU per call, {get(cpu, OURS, 'calls')} calls (median, min–max)")
+    ax.legend()
+    c.save(fig, "fig8_cpu.png")
 
 
 def _memory(c: _Canvas, mem: dict[str, Any]) -> None:
@@ -204,6 +231,7 @@ _PLOTS: tuple[tuple[str, Callable[[_Canvas, Any], None]], ...] = (
     ("barge_in", _barge_in),
     ("density", _density),
     ("memory", _memory),
+    ("cpu", _cpu),
 )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..common import OURS, VENDOR
+from ..common import FLOOR, OURS, VENDOR
 from ..density import LAG_LIMIT_MS
 from ..interruptions import TRUNCATE_TOLERANCE_MS
 from ._format import get, num, pair
@@ -18,10 +18,20 @@ from .targets import FIGURE_NUMBERS, Checked, check_all, column
 
 __all__ = ["HEADER", "Row", "markdown_table", "rows", "table"]
 
-Row = tuple[str, str, str, str, str, str, str]
-"""figure, metric, ours, vendor, per-chunk FFT baseline, target, met."""
+Row = tuple[str, str, str, str, str, str, str, str]
+"""figure, metric, ours, vendor, floor client, per-chunk FFT baseline, target, met."""
 
-HEADER: Row = ("fig", "metric", "ours", "vendor", "per-chunk FFT", "target", "ours vs target")
+HEADER: Row = (
+    "fig",
+    "metric",
+    "ours",
+    "vendor",
+    "floor",
+    "per-chunk FFT",
+    "target",
+    "ours vs target",
+)
+_MET = HEADER.index("ours vs target")
 
 
 class _Rows:
@@ -37,6 +47,7 @@ class _Rows:
         metric: str,
         ours: str,
         vendor: str = "",
+        floor: str = "",
         fft: str = "",
         target: str | None = None,
     ) -> None:
@@ -44,7 +55,12 @@ class _Rows:
         goal = column(target) if target else ""
         checked = self.checked.get(target) if target else None
         met = checked.cell() if checked else ""
-        self.out.append((FIGURE_NUMBERS[figure], metric, ours, vendor, fft, goal, met))
+        self.out.append((FIGURE_NUMBERS[figure], metric, ours, vendor, floor, fft, goal, met))
+
+    def reading(self, target: str) -> str:
+        """How the run measured ``target`` (ours' value or ratio), or ``–``."""
+        checked = self.checked.get(target)
+        return "–" if checked is None or checked.value is None else str(checked.value)
 
 
 def _both(figure: dict[str, Any], key: str, stats: str, digits: int) -> tuple[str, str]:
@@ -60,16 +76,17 @@ def _input_cost(t: _Rows, cost: dict[str, Any]) -> None:
     r = cost["rows"]
     t.add(
         "input_cost",
-        "input path, µs per 20 ms frame, p50 / p99",
+        "input path (each client's real send path), µs per 20 ms frame, p50 / p99",
         pair(r.get(OURS), "p50", "p99"),
         pair(r.get(VENDOR), "p50", "p99"),
+        pair(r.get(FLOOR), "p50", "p99"),
         pair(r.get("fft_baseline"), "p50", "p99"),
         target="input_cost.ratio",
     )
     t.add(
         "input_cost",
-        "… ours, sent by the real sender task (+1 loop turn per batch)",
-        pair(r.get("ours_sender_task"), "p50", "p99"),
+        "… ours ÷ vendor / ours ÷ floor, p50",
+        f"{num(cost.get('ratio_p50'), 2)}× / {num(cost.get('floor_ratio_p50'), 2)}×",
     )
     b = cost.get("batching", {})
     t.add(
@@ -162,44 +179,51 @@ def _sustained(d: dict[str, Any] | None) -> str:
     if not d or "sustained_sessions" not in d:
         return "–"
     n = d["sustained_sessions"]
+    noisy = " (noisy steps)" if d.get("noisy_steps") else ""
     if not d.get("limit_reached"):
-        return f"≥ {n} (limit not reached)"
-    failed = [s["sessions"] for s in d.get("steps", []) if not s["passed"] and s["sessions"] > n]
-    return f"{n} ({min(failed)} failed)" if failed else f"{n}"
+        return f"≥ {n} (limit not reached){noisy}"
+    return f"{n} ({d.get('first_failing')} failed){noisy}"
 
 
-def _common_cpu(dens: dict[str, Any]) -> tuple[int | None, float | None, float | None]:
-    """CPU per call-minute of both plugins at the largest call count both sustained."""
-
-    def passing(kind: str) -> dict[int, float]:
-        steps = get(dens, kind, "steps") or []
-        return {s["sessions"]: s["cpu_s_per_session_min"] for s in steps if s.get("passed")}
-
-    ours, vendor = passing(OURS), passing(VENDOR)
-    both = sorted(set(ours) & set(vendor))
-    if both:
-        n = both[-1]
-        return n, ours[n], vendor[n]
-    if ours:
-        n = max(ours)
-        return n, ours[n], None
-    return None, None, None
+def _median(step: Any, key: str, digits: int = 2) -> str:
+    """``median (min–max)`` of one number of a step's repeats."""
+    s = get(step, key)
+    if not s or not s.get("n"):
+        return "–"
+    return f"{num(s['median'], digits)} ({num(s['min'], digits)}–{num(s['max'], digits)})"
 
 
 def _density(t: _Rows, dens: dict[str, Any]) -> None:
     t.add(
         "density",
-        f"concurrent real-time calls at loop-lag p99 < {LAG_LIMIT_MS:g} ms",
+        f"concurrent real-time calls at loop-lag p99 < {LAG_LIMIT_MS:g} ms "
+        "(median of the repeats, bisected to ±1 call)",
         _sustained(dens.get(OURS)),
         _sustained(dens.get(VENDOR)),
+        target="density.ratio",
     )
-    common_n, ours_cpu, vendor_cpu = _common_cpu(dens)
     t.add(
         "density",
-        f"CPU s per call-minute (at {common_n} calls)" if common_n else "CPU s per call-minute",
-        num(ours_cpu, 3),
-        num(vendor_cpu, 3),
+        "… CPU ms per call-second at that count, median (min–max)",
+        _median(get(dens, OURS), "cpu_ms_per_call_s_at_sustained"),
+        _median(get(dens, VENDOR), "cpu_ms_per_call_s_at_sustained"),
     )
+
+
+def _cpu(t: _Rows, cpu: dict[str, Any]) -> None:
+    calls = get(cpu, OURS, "calls")
+    for delta in get(cpu, OURS, "deltas_ms") or []:
+        cells = (
+            _median(get(cpu, k, "by_delta", str(delta)), "cpu_ms_per_call_s")
+            for k in (OURS, VENDOR, FLOOR)
+        )
+        t.add(
+            "cpu",
+            f"CPU ms per call-second, {calls} calls, {delta} ms deltas, median (min–max)",
+            *cells,
+        )
+    t.add("cpu", "… ours ÷ vendor, per delta size", t.reading("cpu.vendor"), target="cpu.vendor")
+    t.add("cpu", "… ours ÷ floor, per delta size", t.reading("cpu.floor"), target="cpu.floor")
 
 
 def _memory(t: _Rows, mem: dict[str, Any]) -> None:
@@ -220,6 +244,32 @@ def _memory(t: _Rows, mem: dict[str, Any]) -> None:
     )
 
 
+def _scaleout(t: _Rows, out: dict[str, Any]) -> None:
+    processes = get(out, OURS, "processes")
+
+    def both(*path: str, digits: int = 1) -> tuple[str, str]:
+        return num(get(out, OURS, *path), digits), num(get(out, VENDOR, *path), digits)
+
+    t.add(
+        "scaleout",
+        f"framework Worker, {processes} processes: time to accept a job, "
+        "p50 first / warm wave (ms)",
+        *(
+            f"{a} / {b}"
+            for a, b in zip(
+                both("accept_ms_first_wave", "p50"), both("accept_ms_warm_wave", "p50"), strict=True
+            )
+        ),
+    )
+    t.add(
+        "scaleout",
+        "… CPU ms per call-second (one call per process), p50",
+        *both("cpu_ms_per_call_s", "p50", digits=2),
+    )
+    t.add("scaleout", "… calls per core at that cost", *both("calls_per_core"))
+    t.add("scaleout", "… RSS per process (MB), p50", *both("rss_mb_per_process", "p50"))
+
+
 _FIGURES: tuple[tuple[str, Callable[[_Rows, dict[str, Any]], None]], ...] = (
     ("input_cost", _input_cost),
     ("quality", _quality),
@@ -228,6 +278,8 @@ _FIGURES: tuple[tuple[str, Callable[[_Rows, dict[str, Any]], None]], ...] = (
     ("barge_in", _barge_in),
     ("density", _density),
     ("memory", _memory),
+    ("cpu", _cpu),
+    ("scaleout", _scaleout),
 )
 
 
@@ -258,7 +310,7 @@ def markdown_table(results: dict[str, Any]) -> str:
     lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
     for r in rows(results):
         cells = [c.replace("|", "\\|") for c in r]
-        if cells[6] == "MISSED":
-            cells[6] = "**MISSED**"
+        if cells[_MET] == "MISSED":
+            cells[_MET] = "**MISSED**"
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)

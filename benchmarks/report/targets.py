@@ -11,17 +11,19 @@ a limit cannot read one way in the table and another in a picture.
 from __future__ import annotations
 
 import math
-import operator
 from collections import ChainMap
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-from ..common import OURS, VENDOR
+from ..call_cpu import DELTAS_MS
+from ..common import FLOOR, OURS, VENDOR
 from ..interruptions import TRUNCATE_TOLERANCE_MS
 from ._format import get, mark
+from .target_types import COMPARE, KIND, Check, Mark, Target
 
 __all__ = [
+    "BASELINE",
     "FIGURE_NUMBERS",
     "KIND",
     "TARGETS",
@@ -44,89 +46,47 @@ FIGURE_NUMBERS = {
     "barge_in": "5",
     "density": "6",
     "memory": "7",
+    "cpu": "8",
+    "scaleout": "9",
 }
 """Figure key in ``results["figures"]`` → the number the table and plots show."""
 
-KIND = "{kind}"
-"""In :attr:`Target.where`: the step that names the plugin (``ours``/``vendor``)."""
-
-Comparison = Literal["<", "≤", "≥", "="]
-_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
-    "<": operator.lt,
-    "≤": operator.le,
-    "≥": operator.ge,
-    "=": operator.eq,
+BASELINE: dict[str, Any] = {
+    "run": "the full runs of 2026-11-21 (2 CPUs, Python 3.11)",
+    "output_latency_p99_over_vendor": (0.93, 1.08),
+    "flush_p50_over_vendor": (1.01, 1.04),
 }
+"""Today's ratios to the vendor, which "no worse than today" is read against.
+
+Absolute times drift with the machine and its load; the ratio to the vendor's,
+measured in the same run, does not. The vendor flushes only its first barge-in
+(figure 5), so the flush is compared at the median, with more room.
+"""
 
 
-@dataclass(frozen=True)
-class Check:
-    """One comparison: the value at ``value`` (inside the plugin's result) against ``limit``.
-
-    ``limit`` is a number, or the key of another value in the same result (the
-    barge-in count: "all of them"). ``shown`` is how a limit that is not a
-    plain number reads (``1/3``).
-    """
-
-    value: tuple[str, ...]
-    op: Comparison
-    limit: float | str
-    shown: str | None = None
-
-    def text(self) -> str:
-        """``≤ 20``: the comparison as the claim and the table spell it."""
-        if self.shown is not None:
-            return f"{self.op} {self.shown}"
-        return f"{self.op} {self.limit:g}" if isinstance(self.limit, float | int) else self.op
+def _today(key: str) -> str:
+    """`` (no worse than today's 0.93–1.08×)``, for a claim (a format string)."""
+    low, high = BASELINE[key]
+    return f" (no worse than today's {low}–{high}×)"
 
 
-@dataclass(frozen=True)
-class Mark:
-    """Where a target's limit is drawn on its figure's plot.
-
-    ``scale`` maps the limit onto the plot's axis: figure 2 plots gain, so a
-    rejection of at least 60 dB is a line at -60 dB.
-    """
-
-    axis: Literal["x", "y"]
-    scale: float = 1.0
+def _per_delta(limit: float, over: str) -> tuple[Check, ...]:
+    """Ours' CPU per call-second over ``over``'s, at every delta size of figure 8."""
+    return tuple(
+        Check(("by_delta", str(d), "cpu_ms_per_call_s", "median"), "≤", limit, over=over)
+        for d in DELTAS_MS
+    )
 
 
-@dataclass(frozen=True)
-class Target:
-    """A target of one figure; see the module docstring for who reads it.
-
-    ``where`` leads from the figure's results to the dict the checks read; with
-    a :data:`KIND` step each plugin has its own (the vendor's value is reported
-    next to ours), without one the figure measured ours against the vendor
-    already. ``claim`` (the sentence in ``latest.json``), ``column`` (the
-    table's target cell), ``reading`` and ``detail`` are format strings: ``{c0}``
-    … are the checks' :meth:`Check.text`, ``{v0}`` … the measured values, and
-    every key of the plugin's result is available by name.
-    """
-
-    key: str
-    figure: str
-    checks: tuple[Check, ...]
-    claim: str
-    column: str
-    where: tuple[str, ...] = (KIND,)
-    reading: str | None = None
-    """How the measured value is reported; None reports the raw value."""
-    detail: str | None = None
-    """Appended to met/MISSED in the table when the value was measured."""
-    missing: bool | None = False
-    """What an unmeasured value counts as: a miss, or (None) not applicable."""
-    mark: Mark | None = None
-
+_DELTAS = "/".join(str(d) for d in DELTAS_MS)
 
 TARGETS: tuple[Target, ...] = (
     Target(
         key="input_cost.ratio",
         figure="input_cost",
         where=(),
-        checks=(Check(("ratio_p50",), "≤", 1 / 3, shown="1/3"),),
-        claim="ours p50 {c0} of the vendor's (µs per 20 ms frame)",
+        checks=(Check(("ratio_p50",), "≤", 0.25),),
+        claim="ours p50 {c0} of the vendor's (µs per 20 ms frame, through the real send path)",
         column="ours {c0} vendor (p50)",
         detail=" ({v0:.2f}×)",
         missing=None,  # without the vendor plugin there is nothing to compare with
@@ -155,9 +115,13 @@ TARGETS: tuple[Target, ...] = (
     Target(
         key="output_latency.p99",
         figure="output_latency",
-        checks=(Check(("latency_ms", "p99"), "<", 2),),
-        claim="output latency p99 {c0} ms",
-        column="p99 {c0} ms",
+        checks=(
+            Check(("latency_ms", "p99"), "<", 2),
+            Check(("latency_ms", "p99"), "≤", 1.25, over=VENDOR),
+        ),
+        claim="output latency p99 {c0} ms and {c1}" + _today("output_latency_p99_over_vendor"),
+        column="p99 {c0} ms, {c1}",
+        reading="{v0} ms ({v1:.2f}× vendor)",
         mark=Mark("x"),
     ),
     Target(
@@ -182,10 +146,42 @@ TARGETS: tuple[Target, ...] = (
     Target(
         key="barge_in.flush_p99",
         figure="barge_in",
-        checks=(Check(("flush_ms", "p99"), "<", 10),),
-        claim="flush p99 {c0} ms",
-        column="p99 {c0} ms",
+        checks=(
+            Check(("flush_ms", "p99"), "<", 10),
+            Check(("flush_ms", "p50"), "≤", 1.5, over=VENDOR),
+        ),
+        claim="flush p99 {c0} ms, and p50 {c1}" + _today("flush_p50_over_vendor"),
+        column="p99 {c0} ms, p50 {c1}",
+        reading="p99 {v0} ms (p50 {v1:.2f}× vendor)",
         mark=Mark("y"),
+    ),
+    Target(
+        key="density.ratio",
+        figure="density",
+        checks=(Check(("sustained_sessions",), "≥", 3, over=VENDOR),),
+        claim="ours carries {c0} the calls (same bisection schedule, ±1 call)",
+        column="ours {c0}",
+        reading="{v0:.2f}×",
+        detail=" ({v0:.2f}×)",
+        missing=None,
+    ),
+    Target(
+        key="cpu.vendor",
+        figure="cpu",
+        checks=_per_delta(0.5, VENDOR),
+        claim=f"CPU per call-second {{c0}} at {_DELTAS} ms deltas (median of the repeats)",
+        column="ours {c0}",
+        reading="{v0:.2f}× / {v1:.2f}× / {v2:.2f}×",
+        missing=None,
+    ),
+    Target(
+        key="cpu.floor",
+        figure="cpu",
+        checks=_per_delta(1.15, FLOOR),
+        claim=f"CPU per call-second {{c0}} at {_DELTAS} ms deltas (median of the repeats)",
+        column="ours {c0}",
+        reading="{v0:.2f}× / {v1:.2f}× / {v2:.2f}×",
+        missing=None,
     ),
     Target(
         key="memory.growth",
@@ -234,7 +230,7 @@ def _met(target: Target, result: dict[str, Any], values: list[Any]) -> bool | No
     if any(v is None for v in values):
         return target.missing
     return all(
-        _COMPARE[c.op](_numeric(v), result[c.limit] if isinstance(c.limit, str) else c.limit)
+        COMPARE[c.op](_numeric(v), result[c.limit] if isinstance(c.limit, str) else c.limit)
         for c, v in zip(target.checks, values, strict=True)
     )
 
@@ -265,25 +261,51 @@ class Checked:
         return mark(self.met) + self.detail
 
 
+def _ratio(ours: Any, other: Any) -> float | None:
+    ours, other = _numeric(ours), _numeric(other)
+    if not isinstance(ours, int | float) or not isinstance(other, int | float) or other <= 0:
+        return None
+    return float(ours) / float(other)
+
+
+def _values(target: Target, figures: Mapping[str, Any], ours: dict[str, Any]) -> list[Any]:
+    """The value each check compares: ours, or ours over the ``over`` client's."""
+    values = []
+    for c in target.checks:
+        value = get(ours, *c.value)
+        if c.over is not None:
+            other = _result(figures, target, c.over)
+            value = _ratio(value, get(other, *c.value) if other is not None else None)
+        values.append(value)
+    return values
+
+
+def _vendor_reading(target: Target, figures: Mapping[str, Any]) -> Any:
+    """The vendor's own value next to ours (its first one, where ours is read as a ratio)."""
+    if KIND not in target.where:
+        return None
+    result = _result(figures, target, VENDOR)
+    if result is None:
+        return None
+    if any(c.over is not None for c in target.checks):
+        return get(result, *target.checks[0].value)
+    return _reading(target, result, [get(result, *c.value) for c in target.checks])
+
+
 def check(target: Target, figures: Mapping[str, Any]) -> Checked | None:
     """Evaluate one target on a run's figures; None when ours has no result for it."""
     ours = _result(figures, target, OURS)
     if ours is None:
         return None
-    values = [get(ours, *c.value) for c in target.checks]
+    values = _values(target, figures, ours)
     words = _words(target, ours, values)
-    vendor_result = _result(figures, target, VENDOR) if KIND in target.where else None
-    vendor = None
-    if vendor_result is not None:
-        vendor_values = [get(vendor_result, *c.value) for c in target.checks]
-        vendor = _reading(target, vendor_result, vendor_values)
     measured = all(v is not None for v in values)
     return Checked(
         target=target,
         claim=target.claim.format_map(words),
-        value=_reading(target, ours, values),
+        value=_reading(target, ours, values) if measured else None,
         met=_met(target, ours, values),
-        vendor=vendor,
+        vendor=_vendor_reading(target, figures),
         detail=target.detail.format_map(words) if target.detail and measured else "",
     )
 
@@ -313,5 +335,5 @@ def marks(figure: str) -> list[tuple[str, float]]:
         for t in TARGETS
         if t.figure == figure and t.mark is not None
         for c in t.checks
-        if not isinstance(c.limit, str)
+        if not isinstance(c.limit, str) and c.over is None
     ]
