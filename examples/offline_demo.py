@@ -1,4 +1,4 @@
-"""A whole phone-style call with an Azure Voice Live agent, offline, in about a minute.
+"""A whole phone-style call with an Azure Voice Live agent, offline, in about 35 seconds.
 
 What runs is the real thing except the two clouds: the VideoSDK ``AgentSession`` and
 ``Pipeline`` with ``AzureVoiceLive`` (talking the Voice Live protocol through the
@@ -13,7 +13,8 @@ against the embedded Voice Live emulator on loopback. A synthesized caller
    thing …"): the plugin flushes the speaker and truncates the answer on the
    server where the caller stopped hearing it; the agent answers the new question.
 
-It prints a live transcript, then a summary, and writes into ``--out``:
+It prints a live transcript (each line stamped with the time it ended), then a summary,
+and writes into ``--out``:
 
 * ``conversation.wav``: 24 kHz, 16-bit stereo, the caller on the left channel and
   the agent on the right, on one clock (seconds since the demo started). The
@@ -25,7 +26,7 @@ It prints a live transcript, then a summary, and writes into ``--out``:
   first-audio latency of each answer.
 * ``summary.json``: turns, latencies, tool calls and the interruption, for scripts.
 
-    python examples/offline_demo.py                  # real-time pacing (~30 s)
+    python examples/offline_demo.py                  # real-time pacing (~35 s)
     python examples/offline_demo.py --speed 10       # faster: shorter waits
     python examples/offline_demo.py --no-emulator    # real Azure Voice Live (env vars)
     python examples/offline_demo.py --endpoint https://<resource>.services.ai.azure.com
@@ -58,6 +59,7 @@ from _demo.summary import print_summary, summary
 from _demo.timeline import draw_timeline
 from _env import load_dotenv_here
 from _errors import FAILURES, explain
+from _logs import configure_logging
 
 from videosdk_plugins_azure import AzureVoiceLive, AzureVoiceLiveConfig
 from videosdk_plugins_azure.emulator import VoiceLiveEmulator
@@ -180,13 +182,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.ERROR,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
-    if not args.verbose:
-        # offline there is no VideoSDK session to report to; it says so after every turn
-        logging.getLogger("videosdk.agents.metrics").setLevel(logging.CRITICAL)
+    configure_logging(logging.INFO if args.verbose else logging.ERROR, local_room=not args.verbose)
     load_dotenv_here()
     try:
         return asyncio.run(run(args))

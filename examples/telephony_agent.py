@@ -28,13 +28,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
 import time
 from typing import Any
 
 from _env import room_settings_ready
+from _logs import configure_logging
 from _scenario import tool_result
 from videosdk.agents import (
     Agent,
@@ -218,9 +218,8 @@ def main() -> int:
         "--offline", action="store_true", help="an 8 kHz call against the local emulator"
     )
     args = parser.parse_args()
-    logging.basicConfig(level=logging.ERROR)
+    configure_logging(local_room=args.offline)
     if args.offline:
-        logging.getLogger("videosdk.agents.metrics").setLevel(logging.CRITICAL)
         try:
             return asyncio.run(offline())
         except (TimeoutError, RuntimeError) as e:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
 import time
@@ -26,6 +25,7 @@ from typing import Any
 
 from _env import load_dotenv_here
 from _errors import FAILURES, explain
+from _logs import configure_logging
 from videosdk.agents import Agent, Pipeline
 
 from videosdk_plugins_azure import AzureVoiceLive, AzureVoiceLiveConfig
@@ -117,8 +117,7 @@ def main() -> int:
     parser.add_argument("questions", nargs="*", help="questions to ask (default: two examples)")
     parser.add_argument("--azure", action="store_true", help="use real Azure Voice Live")
     args = parser.parse_args()
-    logging.basicConfig(level=logging.ERROR)
-    logging.getLogger("videosdk.agents.metrics").setLevel(logging.CRITICAL)
+    configure_logging()
     if args.azure:
         load_dotenv_here()
     try:

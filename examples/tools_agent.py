@@ -23,12 +23,15 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
+from _logs import configure_logging
+from _scenario import tool_result
 from videosdk.agents import Agent, Pipeline, function_tool
 
 from videosdk_plugins_azure import AzureVoiceLive, AzureVoiceLiveConfig, McpServer
 from videosdk_plugins_azure.emulator import (
     FunctionCall,
     McpCall,
+    ReplyContext,
     Scenario,
     Turn,
     VoiceLiveEmulator,
@@ -43,9 +46,12 @@ __all__ = [
     "TravelAgent",
     "approve_docs",
     "build_model",
+    "docs_reply",
     "main",
     "report",
     "talk",
+    "time_reply",
+    "weather_reply",
 ]
 
 DOCS_MCP = McpServer(
@@ -127,18 +133,45 @@ def report(model: AzureVoiceLive) -> None:
     model.on("realtime_model_transcription", said)
 
 
+# The emulated model's answers read the tools' real outputs, as a model would, so
+# the offline run shows what the tools returned in the words a caller would hear.
+
+
+def weather_reply(ctx: ReplyContext) -> str:
+    data = tool_result(ctx, ("city", "sky", "temperature", "unit"))
+    if data is None:
+        return "Sorry, I couldn't get the weather just now."
+    degrees = f"{data['temperature']} degrees {str(data['unit']).capitalize()}"
+    return f"Right now it's {data['sky']} in {data['city']}, {degrees}."
+
+
+def time_reply(ctx: ReplyContext) -> str:
+    now = next((out for out in ctx.tool_outputs.values() if out), None)
+    return f"It's {now} there right now." if now else "Sorry, I couldn't get the time."
+
+
+def docs_reply(ctx: ReplyContext) -> str:
+    found = ctx.mcp_outputs.get("microsoft_docs_search")
+    if not found:
+        return "Sorry, I couldn't search the docs just now."
+    return f"According to the Microsoft docs: {found}"
+
+
 SCRIPT = Scenario(
     [
         Turn(
             user="what's the weather in Lisbon",
             calls=[FunctionCall("get_weather", {"city": "Lisbon"})],
+            reply=weather_reply,
         ),
         Turn(
             user="and what time is it there",
             calls=[FunctionCall("get_time", {"utc_offset_hours": 0})],
+            reply=time_reply,
         ),
         Turn(
             user="how do I enable semantic VAD",
+            reply=docs_reply,
             calls=[
                 McpCall(
                     "microsoft_docs",
@@ -179,7 +212,7 @@ async def main() -> int:
     )
     parser.add_argument("--azure", action="store_true", help="use real Azure Voice Live (env vars)")
     args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING)
+    configure_logging(logging.WARNING)
     if args.azure:
         if not os.environ.get("AZURE_VOICE_LIVE_ENDPOINT"):
             missing = "AZURE_VOICE_LIVE_ENDPOINT (and AZURE_VOICE_LIVE_API_KEY or an Azure login)"

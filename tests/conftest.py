@@ -24,6 +24,15 @@ def _is_local(address: Any) -> bool:
         return host == "localhost"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--record",
+        metavar="DIR",
+        default=None,
+        help="live suite (-m live): write a cassette of each live test into DIR",
+    )
+
+
 @pytest.fixture(autouse=True)
 def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fail any connection that would leave the machine (e.g. to the VideoSDK cloud)."""

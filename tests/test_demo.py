@@ -47,7 +47,7 @@ class DemoRun:
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
-    """One run shared by every test here: the demo takes ~20 s at --speed 10."""
+    """One run shared by every test here: the demo takes about 25 s at --speed 10."""
     workdir = tmp_path_factory.mktemp("demo")
     out = workdir / "out"
     env = {k: v for k, v in os.environ.items() if k not in _ENV_DROP}
@@ -84,6 +84,9 @@ def test_it_succeeds_quietly(demo: DemoRun) -> None:
     assert "[1/3]" in demo.stdout
     assert "[2/3]" in demo.stdout
     assert "[3/3]" in demo.stdout
+    assert "No session ID" not in demo.stderr  # the framework's offline analytics are muted
+    # the live transcript says what its time stamps mean (the end of each line)
+    assert "stamped when each line ended" in demo.stdout
 
 
 def test_the_transcript_holds_every_scripted_turn(demo: DemoRun) -> None:
@@ -201,3 +204,107 @@ def test_without_matplotlib_the_timeline_is_drawn_with_pillow(
     png = path.read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     assert len(png) > 2000
+
+
+# -- timeline labels: the layout, as a pure function -----------------------------------
+
+PAD = 0.1
+"""The gap :func:`place_labels` keeps around markers and before the next span (its default)."""
+
+
+def _demo_module(name: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.syspath_prepend(str(DEMO.parent))  # as when the demo runs as a script
+    return importlib.import_module(f"_demo.{name}")
+
+
+def _by_chars(text: str) -> float:
+    """A monospaced font: 0.1 s of timeline per character."""
+    return 0.1 * len(text)
+
+
+def _check_label(
+    label: Any, text: str, room: tuple[float, float], markers: list[float], ellipsis: str
+) -> None:
+    words = text.split()
+    joined = " ".join(label.lines)
+    shown = joined.removesuffix(ellipsis).split()
+    assert shown, "a label shows at least one word"
+    assert shown == words[: len(shown)], f"{label.lines} does not end at a word of {text!r}"
+    assert joined.endswith(ellipsis) == (len(shown) < len(words))
+    assert room[0] <= label.x
+    assert label.x + label.width <= room[1] - PAD
+    assert all(_by_chars(line) <= label.width for line in label.lines)
+    for m in markers:
+        assert not label.x - PAD < m < label.x + label.width + PAD, f"{label} runs into {m}"
+
+
+def test_labels_wrap_at_words_fit_their_room_and_stop_before_markers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    labels = _demo_module("labels", monkeypatch)
+    spans = [(0.0, 2.0), (5.0, 6.0), (7.05, 7.5)]
+    texts = [
+        "Lisbon is the capital of Portugal and one of the oldest cities",
+        "What would you like to know?",
+        "Sorry, one more thing",
+    ]
+    markers = [2.55, 12.0]
+    placed = labels.place_labels(spans, texts, markers=markers, end=20.0, measure=_by_chars)
+    rooms = [(0.0, 5.0), (5.0, 7.05), (7.05, 20.0)]
+    for label, text, room in zip(placed, texts, rooms, strict=True):
+        assert label is not None
+        _check_label(label, text, room, markers, labels.ELLIPSIS)
+    # the first runs out of room at the marker: two lines, shortened after a whole word
+    assert placed[0].lines == ("Lisbon is the capital of", "Portugal and one of the…")
+    # the second fits on two lines before the next span
+    assert placed[1].lines == ("What would you like", "to know?")
+
+
+def test_a_label_starts_after_a_marker_at_its_span_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    labels = _demo_module("labels", monkeypatch)
+    text = "Sorry, one more thing: is it a good city for walking?"
+    [label] = labels.place_labels(
+        [(22.0, 25.0)], [text], markers=[22.05], end=40.0, measure=_by_chars
+    )
+    assert label is not None
+    assert label.x == pytest.approx(22.15)
+    _check_label(label, text, (22.0, 40.0), [22.05], labels.ELLIPSIS)
+    assert " ".join(label.lines) == text  # room enough after the marker: nothing cut
+
+
+def test_no_label_when_not_even_a_word_fits(monkeypatch: pytest.MonkeyPatch) -> None:
+    labels = _demo_module("labels", monkeypatch)
+    placed = labels.place_labels(
+        [(0.0, 0.5), (0.6, 3.0)],
+        ["Supercalifragilistic", "ok"],
+        markers=[],
+        end=3.0,
+        measure=_by_chars,
+    )
+    assert placed[0] is None  # 2.0 s wide, and its room is 0.5 s
+    assert placed[1] is not None
+    assert placed[1].lines == ("ok",)
+    assert labels.fit_text("a b", 0.05, _by_chars, max_lines=2) == ()
+
+
+def test_the_demo_timeline_labels_avoid_its_markers(
+    demo: DemoRun, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real call's layout: every label of both rows, against the tool and barge-in lines."""
+    timeline = _demo_module("timeline", monkeypatch)
+    labels = _demo_module("labels", monkeypatch)
+    data = demo.summary
+    markers = timeline.markers(data)
+    assert len(markers) == 2  # the tool call and the barge-in
+    rows = timeline.label_rows(data, _by_chars)
+    caller = [(c["t_s"], c["text"]) for c in data["caller_lines"]]
+    agent_texts = [t["text"] for t in data["turns"] if t["role"] == "agent"]
+    agent = [(a, text) for (a, _), text in zip(data["agent_spans_s"], agent_texts, strict=False)]
+    end = float(max(data["wav_seconds"], *(b for _, b in data["agent_spans_s"]))) + 0.5
+    for row, spans in (("caller", caller), ("agent", agent)):
+        starts = sorted(a for a, _ in spans)
+        assert len(rows[row]) == len(spans)
+        for label, (a, text) in zip(rows[row], spans, strict=True):
+            assert label is not None, f"no label for {text!r}"
+            room = (a, next((s for s in starts if s > a), end))
+            _check_label(label, text, room, markers, labels.ELLIPSIS)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -38,7 +39,21 @@ async def test_tools_agent_runs_offline() -> None:
         "mcp microsoft_docs.microsoft_docs_search -> Set turn_detection to azure_semantic_vad."
         in out
     )
+    # the answers read the tools' outputs as sentences, not as raw JSON
+    assert "agent: Right now it's sunny in Lisbon, 21 degrees Celsius." in out
+    assert re.search(r"agent: It's \d\d:\d\d there right now\.", out)
+    assert (
+        "agent: According to the Microsoft docs: Set turn_detection to azure_semantic_vad." in out
+    )
+    assert "The result is" not in out
     assert "Traceback" not in err
+    assert_no_framework_noise(err)
+
+
+def assert_no_framework_noise(err: str) -> None:
+    """Offline there is no VideoSDK session: the examples mute its analytics (examples/_logs.py)."""
+    assert "No session ID" not in err
+    assert "videosdk.agents.metrics" not in err
 
 
 @pytest.mark.parametrize("script", ["tools_agent.py"])
@@ -246,6 +261,7 @@ async def test_telephony_offline_runs_an_8khz_call(tmp_path: Path) -> None:
     assert "input_audio_sampling_rate=8000, output_audio_format=pcm16_8000hz" in out
     assert "plugin in 8000 Hz, out 8000 Hz; agent track frames at 8000 Hz" in out
     assert "Traceback" not in err
+    assert_no_framework_noise(err)
     assert "NETWORK-GUARD" not in err
 
 
@@ -257,6 +273,7 @@ async def test_text_only_offline_prints_the_answers(tmp_path: Path) -> None:
     assert "agent: From a phone line it takes 8 kilohertz audio" in out
     assert "agent audio played: 0 ms (text only)" in out
     assert "NETWORK-GUARD" not in err
+    assert_no_framework_noise(err)
 
     code, out, err = await run_in(tmp_path, "text_only_agent.py", "Is this offline?")
     assert code == 0, err[-3000:]

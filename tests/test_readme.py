@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+
+import pytest
+
+pytest_plugins = ["pytester"]
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 
@@ -21,7 +24,8 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert "pytest" in _block_after("<!-- test-command -->")
 
 
-async def test_the_readme_pytest_example_passes() -> None:
-    namespace: dict[str, Any] = {}
-    exec(compile(_block_after("<!-- readme-test -->"), "README.md", "exec"), namespace)
-    await namespace["test_my_agent_answers"]()
+def test_the_readme_pytest_example_passes(pytester: pytest.Pytester) -> None:
+    """The README's example is a user's test file: it runs with no conftest, on the plugin."""
+    pytester.makepyfile(test_readme_example=_block_after("<!-- readme-test -->"))
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", timeout=240)
+    result.assert_outcomes(passed=1)

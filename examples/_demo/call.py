@@ -22,13 +22,28 @@ from videosdk_plugins_azure.testing import LocalRoom
 from .audio import RATE, VOICED_DBFS, Pcm, heard_from_speaker, voiced
 from .script import BARGE_IN, CITY_QUESTION, HELLO, LONG_ANSWER, WEATHER_QUESTION, TravelDesk
 
-__all__ = ["BARGE_AFTER_MS", "WAIT", "Call", "Caller", "Played", "StepFailed", "run_call"]
+__all__ = [
+    "BARGE_AFTER_MS",
+    "TIMES_NOTE",
+    "WAIT",
+    "Call",
+    "Caller",
+    "Played",
+    "StepFailed",
+    "run_call",
+]
 
 BARGE_AFTER_MS = 2500.0
 """How much of the long answer the caller hears before talking over it."""
 
 WAIT = 60.0
 """Seconds any one step may take before the demo gives up (the real service included)."""
+
+TIMES_NOTE = (
+    "Times: seconds since the start, stamped when each line ended (a caller line when its\n"
+    "transcript arrived, an agent line when it finished playing or was cut off)."
+)
+"""The live transcript's stamps are end times (a final transcript exists only then)."""
 
 
 @dataclass
@@ -232,7 +247,7 @@ async def run_call(
     room = LocalRoom(TravelDesk(), Pipeline(llm=model), speed=call.speed)
     async with room:
         caller = Caller(room, call, emulator)
-
+        print(TIMES_NOTE, flush=True)
         print("[1/3] greeting and hello…", flush=True)
         await caller.greeting()
         hello = await caller.say(HELLO)

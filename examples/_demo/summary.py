@@ -105,7 +105,7 @@ def print_summary(data: dict[str, Any], outputs: list[Path], notes: list[str]) -
     """The summary for a person: turns, latencies, tools, the interruption, what was written."""
     bar = "─" * 72
     print(f"\n{bar}\nSummary ({data['mode']}, speed {data['speed']:g})")
-    print("Turns:")
+    print("Turns (seconds since the start, when each line ended):")
     for turn in data["turns"]:
         text = turn["text"] if len(turn["text"]) <= 80 else turn["text"][:77] + "…"
         print(f"  {turn['t_s']:6.2f}s {turn['role']:>6}: {text}")

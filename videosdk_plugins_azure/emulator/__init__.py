@@ -12,6 +12,10 @@ acts on a live connection (:meth:`~EmulatorConnection.send_event`,
 :meth:`~EmulatorConnection.close`, :meth:`~EmulatorConnection.expire`).
 
 Run it standalone with ``python -m videosdk_plugins_azure.emulator``.
+
+Real sessions can be recorded and replayed offline as cassettes
+(:mod:`.cassette`): :class:`RecordingProxy`, :class:`CassetteReplay`, and the
+``record`` / ``replay`` subcommands of the same command.
 """
 
 from ._context import EmulatorSettings
@@ -22,8 +26,13 @@ from ._scenario import FunctionCall, McpCall, ReplyContext, Scenario, Turn, echo
 from ._server import VoiceLiveEmulator
 from ._speech import synthesize
 from ._turns import PendingTurn, ToolTurnRegistry
+from .cassette import Cassette, CassetteError, CassetteMismatch, CassetteReplay, RecordingProxy
 
 __all__ = [
+    "Cassette",
+    "CassetteError",
+    "CassetteMismatch",
+    "CassetteReplay",
     "ConnectionControls",
     "ConnectionStats",
     "EmulatorConnection",
@@ -33,6 +42,7 @@ __all__ = [
     "FunctionCall",
     "McpCall",
     "PendingTurn",
+    "RecordingProxy",
     "ReplyContext",
     "Scenario",
     "ServerLimits",

@@ -10,6 +10,9 @@ answer. ``--session-semantics merge`` serves OpenAI-style clients that send part
 updates; ``--model-latency 0`` answers at once. The ``--*-timeout`` and size flags
 bound what one client may ask of it (see ``ServerLimits``); the defaults suit any
 real client.
+
+``… record --upstream URL --out FILE`` and ``… replay FILE`` record a real session
+through a proxy and serve it back offline (see :mod:`.cassette`).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from ._latency import DEFAULT_LATENCY_JITTER, DEFAULT_MODEL_LATENCY, DEFAULT_SEE
 from ._limits import ServerLimits
 from ._scenario import Scenario
 from ._server import VoiceLiveEmulator
+from .cassette import _cli as cassette_cli
 
 __all__ = ["build_emulator", "main", "parser"]
 
@@ -37,6 +41,8 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m videosdk_plugins_azure.emulator",
         description="Serve a local Azure Voice Live emulator over WebSocket.",
+        epilog="Cassettes: 'record --upstream URL --out FILE' records real sessions through "
+        "a proxy, 'replay FILE' serves one back (each has its own --help).",
     )
     p.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=0, help="port (0 picks a free one)")
@@ -166,6 +172,9 @@ async def _serve(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in cassette_cli.COMMANDS:
+        return cassette_cli.main(argv)
     args = parser().parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr)
     try:

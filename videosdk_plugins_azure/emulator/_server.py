@@ -28,7 +28,7 @@ from types import TracebackType
 
 from aiohttp import web
 
-from ..protocol.net import is_loopback
+from ..protocol.net import REALTIME_PATH, is_loopback
 from ..protocol.session import DEFAULT_SESSION_SEMANTICS, SessionSemantics
 from ._connection import ConnectionHandler
 from ._context import ConnectionContext, EmulatorSettings
@@ -42,16 +42,15 @@ from ._record import EmulatorConnection
 from ._scenario import Scenario
 from ._turns import ToolTurnRegistry
 
-__all__ = ["VoiceLiveEmulator"]
+__all__ = ["MAX_HTTP_BODY", "NEVER", "VoiceLiveEmulator", "bindable_host", "server_tls"]
 
 log = logging.getLogger("videosdk_plugins_azure.emulator")
 
-_PATH_SUFFIX = "/voice-live/realtime"
-_MAX_HTTP_BODY = 1024 * 1024  # the handshake is a GET: no body is ever read
-_NEVER = 1e9  # seconds: aiohttp's timers take a number, not math.inf
+MAX_HTTP_BODY = 1024 * 1024  # the handshake is a GET: no body is ever read
+NEVER = 1e9  # seconds: aiohttp's timers take a number, not math.inf
 
 
-def _bindable(host: str, allow_remote: bool) -> str:
+def bindable_host(host: str, allow_remote: bool) -> str:
     """``host``, unless it is not loopback and remote clients were not allowed."""
     if not allow_remote and not is_loopback(host):
         raise ValueError(
@@ -146,7 +145,7 @@ class VoiceLiveEmulator:
         limits: ServerLimits | None = None,
         keep_records: bool = False,
     ) -> None:
-        self.host = _bindable(host, allow_remote)
+        self.host = bindable_host(host, allow_remote)
         self._requested_port = port
         self._credentials = Credentials(api_key, token)
         self.settings = EmulatorSettings(
@@ -189,14 +188,14 @@ class VoiceLiveEmulator:
         if self._runner is not None:
             raise RuntimeError("the emulator is already running")
         limits = self.settings.limits
-        app = web.Application(client_max_size=_MAX_HTTP_BODY)
+        app = web.Application(client_max_size=MAX_HTTP_BODY)
         app.router.add_route("GET", "/{tail:.*}", self._handle)
         runner = web.AppRunner(
             app,
             access_log=None,
             handle_signals=False,
             shutdown_timeout=1.0,
-            keepalive_timeout=min(limits.handshake_timeout, _NEVER),
+            keepalive_timeout=min(limits.handshake_timeout, NEVER),
         )
         await runner.setup()
         site = web.TCPSite(runner, self.host, self._requested_port, ssl_context=self._tls)
@@ -293,7 +292,7 @@ class VoiceLiveEmulator:
     # -- the handshake ---------------------------------------------------------------------
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
-        if not request.path.rstrip("/").endswith(_PATH_SUFFIX):
+        if not request.path.rstrip("/").endswith(REALTIME_PATH):
             return error_body(404, "not_found", "Resource not found.")
         if self.faults.handshake_delay > 0:
             await asyncio.sleep(self.faults.handshake_delay)

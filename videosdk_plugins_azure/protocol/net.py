@@ -1,4 +1,4 @@
-"""Which hosts count as this machine.
+"""Where the service listens, and which hosts count as this machine.
 
 Both the plugin (plain-text endpoints are allowed only to loopback) and the
 emulator (it binds to loopback unless told otherwise) draw the same line.
@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import ipaddress
 
-__all__ = ["is_loopback"]
+__all__ = ["REALTIME_PATH", "is_loopback"]
+
+REALTIME_PATH = "/voice-live/realtime"
+"""The WebSocket path under a resource's endpoint (the SDK appends it; servers match it)."""
 
 
 def is_loopback(host: str) -> bool:
