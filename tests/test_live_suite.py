@@ -12,67 +12,38 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import signal
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
+from tests._cli import ROOT, communicate, start_cli, stop_cli
 from tests.live._target import ENTRA_ENV, read_target
 from tests.live.emulator_script import write_script
 from videosdk_plugins_azure.connection import ENDPOINT_ENV
 from videosdk_plugins_azure.credentials import API_KEY_ENV
 from videosdk_plugins_azure.emulator.cassette import Cassette
 
-ROOT = Path(__file__).resolve().parents[1]
 KEY = "live-suite-key"
 """The emulator's key: a placeholder, not a secret."""
-
-
-async def _communicate(proc: asyncio.subprocess.Process, timeout: float) -> tuple[str, str]:
-    try:
-        async with asyncio.timeout(timeout):
-            out, err = await proc.communicate()
-    except TimeoutError:
-        proc.kill()
-        await proc.wait()
-        raise
-    return out.decode(), err.decode()
 
 
 @pytest.fixture
 async def emulator_endpoint(tmp_path: Path) -> AsyncIterator[str]:
     """The emulator CLI with the suite's script; yields its endpoint from the ready line."""
     script = write_script(tmp_path / "live_script.json")
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "videosdk_plugins_azure.emulator",
-        "--port",
-        "0",
-        "--api-key",
-        KEY,
-        "--scenario",
-        str(script),
-        # answer at once: this proves the suite runs; latency is the emulator's own tests' job
-        "--model-latency",
-        "0",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        cwd=ROOT,
+    # --model-latency 0 answers at once: this proves the suite runs; latency is the
+    # emulator's own tests' job
+    proc, ready = await start_cli(
+        "--port", "0", "--api-key", KEY, "--scenario", str(script), "--model-latency", "0"
     )
-    assert proc.stdout is not None
     try:
-        async with asyncio.timeout(30):
-            ready = (await proc.stdout.readline()).decode().strip()
         assert ready.startswith("ready "), ready
-        yield ready.split(" ", 1)[1]
+        yield ready.split()[1]
     finally:
-        if proc.returncode is None:
-            proc.send_signal(signal.SIGTERM)
-        _, err = await _communicate(proc, 15)
-    assert proc.returncode == 0, err[-2000:]
+        code, _, err = await stop_cli(proc)
+    assert code == 0, err[-2000:]
 
 
 @pytest.mark.timeout(150)
@@ -99,7 +70,7 @@ async def test_the_live_suite_passes_against_the_emulator(
         cwd=ROOT,
         env=env,
     )
-    out, err = await _communicate(proc, 140)
+    out, err = await communicate(proc, 140)
     summary = out.strip().splitlines()[-1] if out.strip() else err[-2000:]
     assert proc.returncode == 0, out[-6000:] + err[-2000:]
     passed = re.search(r"(\d+) passed", summary)

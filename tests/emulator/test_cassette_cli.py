@@ -7,31 +7,19 @@ answers the same client.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import signal
-import sys
 from pathlib import Path
 from typing import Any
 
 from azure.ai.voicelive.aio import connect
 from azure.core.credentials import AzureKeyCredential
 
+from tests._cli import run_cli, start_cli, stop_cli
 from videosdk_plugins_azure.emulator import Cassette
 
 from .conftest import recv_until
-from .test_cli import ROOT, start_cli
 
 KEY = "cli-cassette-key-9b8a7c6d"
-
-
-async def stop(proc: asyncio.subprocess.Process) -> tuple[int, str, str]:
-    """SIGTERM; the exit status and what the process wrote after its ready line."""
-    proc.send_signal(signal.SIGTERM)
-    async with asyncio.timeout(15):
-        out, err = await proc.communicate()
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
 
 
 async def ask(endpoint: str) -> str:
@@ -66,11 +54,11 @@ async def test_record_then_replay_from_the_command_line(tmp_path: Path) -> None:
             assert line.startswith("ready ws://127.0.0.1:")
             assert await ask(line.split()[1]) == "Recorded answer."
         finally:
-            code, out, err = await stop(recorder)
+            code, out, err = await stop_cli(recorder)
         assert (code, out) == (0, "")
         assert "recorded 1 session(s)" in err
     finally:
-        await stop(emulator)
+        await stop_cli(emulator)
     assert KEY not in cassette.read_text()
     assert len(Cassette.load(cassette).sessions) == 1
 
@@ -78,7 +66,7 @@ async def test_record_then_replay_from_the_command_line(tmp_path: Path) -> None:
     try:
         assert await ask(line.split()[1]) == "Recorded answer."
     finally:
-        code, out, err = await stop(replay)
+        code, out, err = await stop_cli(replay)
     assert (code, out, err) == (0, "", "")
 
     replay, line = await start_cli("replay", str(cassette))
@@ -91,7 +79,7 @@ async def test_record_then_replay_from_the_command_line(tmp_path: Path) -> None:
             await conn.response.create()  # the recording created an item first
             error = (await recv_until(conn, "error"))[-1]
     finally:
-        code, out, err = await stop(replay)
+        code, out, err = await stop_cli(replay)
     assert error.error.code == "cassette_mismatch"
     assert code == 1
     assert "replay mismatch at cassette session 0, client event #1" in err
@@ -107,19 +95,9 @@ async def test_a_bad_cassette_or_a_missing_flag_is_a_clear_error(tmp_path: Path)
         (["record", "--out", str(bad)], "--upstream"),
         (["record", "--upstream", "ws://127.0.0.1:9", "--out", str(bad)], "--overwrite"),
     ):
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "videosdk_plugins_azure.emulator",
-            *args,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            cwd=ROOT,
-        )
-        async with asyncio.timeout(30):
-            out, err = await proc.communicate()
-        assert proc.returncode == 2, err
-        assert out == b""
-        assert expected in err.decode()
-        assert b"Traceback" not in err
+        code, out, err = await run_cli(*args)
+        assert code == 2, err
+        assert out == ""
+        assert expected in err
+        assert "Traceback" not in err
     assert bad.read_text() == '{"kind":"header","format":1}\n{oops\n'  # not recorded over

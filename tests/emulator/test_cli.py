@@ -2,64 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import signal
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from azure.ai.voicelive import models as m
 
+from tests._cli import run_cli, start_cli, stop_cli
 from videosdk_plugins_azure.emulator import Scenario, ServerLimits
 
 from .conftest import quiet, recv_until, speech, stream
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-async def start_cli(*args: str) -> tuple[asyncio.subprocess.Process, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "videosdk_plugins_azure.emulator",
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        cwd=ROOT,
-    )
-    assert proc.stdout is not None
-    async with asyncio.timeout(30):
-        line = (await proc.stdout.readline()).decode()
-    return proc, line
-
-
-async def stop_cli(proc: asyncio.subprocess.Process) -> tuple[int, str]:
-    proc.send_signal(signal.SIGTERM)
-    async with asyncio.timeout(15):
-        rest, _ = await proc.communicate()
-    assert proc.returncode is not None
-    return proc.returncode, rest.decode()
 
 
 async def test_cli_prints_one_ready_line_and_serves_the_sdk_quickstart(tmp_path: Path) -> None:
     script = tmp_path / "scenario.json"
     script.write_text(json.dumps({"turns": [{"user": "hello", "reply": "Hi, I am the emulator."}]}))
-    proc, line = await start_cli(
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "0",
-        "--api-key",
-        "cli-key",
-        "--speed",
-        "0",
-        "--model-latency",
-        "0",
-        "--scenario",
-        str(script),
-    )
+    flags = ["--host", "127.0.0.1", "--port", "0", "--api-key", "cli-key", "--speed", "0"]
+    proc, line = await start_cli(*flags, "--model-latency", "0", "--scenario", str(script))
     try:
         assert line.startswith("ready ws://127.0.0.1:")
         endpoint = line.split()[1]
@@ -101,27 +61,16 @@ async def test_cli_prints_one_ready_line_and_serves_the_sdk_quickstart(tmp_path:
         ).transcript
         assert transcript == "Hi, I am the emulator."
     finally:
-        code, rest = await stop_cli(proc)
+        code, rest, _ = await stop_cli(proc)
     assert code == 0
     assert rest == ""  # exactly one line on stdout
 
 
 async def test_cli_refuses_a_public_bind() -> None:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "videosdk_plugins_azure.emulator",
-        "--host",
-        "0.0.0.0",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        cwd=ROOT,
-    )
-    async with asyncio.timeout(30):
-        out, err = await proc.communicate()
-    assert proc.returncode == 2
-    assert out == b""
-    assert b"non-loopback" in err
+    code, out, err = await run_cli("--host", "0.0.0.0")
+    assert code == 2
+    assert out == ""
+    assert "non-loopback" in err
 
 
 def test_scenario_files_are_validated(tmp_path: Path) -> None:

@@ -18,17 +18,15 @@ through a proxy and serve it back offline (see :mod:`.cassette`).
 from __future__ import annotations
 
 import argparse
-import asyncio
-import logging
 import math
 import os
-import signal
 import sys
 
 from ..protocol.session import DEFAULT_SESSION_SEMANTICS, SESSION_SEMANTICS
 from ._context import TTS_ENGINES
 from ._latency import DEFAULT_LATENCY_JITTER, DEFAULT_MODEL_LATENCY, DEFAULT_SEED
 from ._limits import ServerLimits
+from ._loopback import add_listen_flags, run_command, serve_until_signalled
 from ._scenario import Scenario
 from ._server import VoiceLiveEmulator
 from .cassette import _cli as cassette_cli
@@ -44,8 +42,6 @@ def parser() -> argparse.ArgumentParser:
         epilog="Cassettes: 'record --upstream URL --out FILE' records real sessions through "
         "a proxy, 'replay FILE' serves one back (each has its own --help).",
     )
-    p.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=0, help="port (0 picks a free one)")
     p.add_argument(
         "--api-key",
         default=os.environ.get("VOICELIVE_EMULATOR_API_KEY"),
@@ -63,14 +59,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--scenario", help='a JSON file: {"turns": [{"user", "reply", "calls"}]}')
     _add_service_rules(p)
     _add_limits(p)
-    p.add_argument("--tls-cert", metavar="PATH", help="PEM certificate: serve wss:// (TLS)")
-    p.add_argument("--tls-key", metavar="PATH", help="PEM private key of --tls-cert")
-    p.add_argument(
-        "--allow-remote",
-        action="store_true",
-        help="allow binding a non-loopback interface (anyone who reaches it is served)",
-    )
-    p.add_argument("--log-level", default="WARNING")
+    add_listen_flags(p)
     return p
 
 
@@ -160,29 +149,16 @@ def build_emulator(args: argparse.Namespace) -> VoiceLiveEmulator:
     )
 
 
-async def _serve(args: argparse.Namespace) -> None:
-    emulator = build_emulator(args)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    async with emulator:
-        print(f"ready {emulator.endpoint}", flush=True)
-        await stop.wait()
+async def _serve(args: argparse.Namespace) -> int:
+    await serve_until_signalled(build_emulator(args))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in cassette_cli.COMMANDS:
         return cassette_cli.main(argv)
-    args = parser().parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr)
-    try:
-        asyncio.run(_serve(args))
-    except (ValueError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return 0
+    return run_command(_serve, parser().parse_args(argv))
 
 
 if __name__ == "__main__":

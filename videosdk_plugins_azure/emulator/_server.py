@@ -2,33 +2,27 @@
 
 It answers ``GET <base>/voice-live/realtime`` like the service: credentials are
 checked before the upgrade (:mod:`._handshake`), then each accepted socket gets its
-own :class:`~._connection.ConnectionHandler`. It binds loopback only unless told
-otherwise, because it accepts any credential you configure and serves anyone who
-can reach it.
+own :class:`~._connection.ConnectionHandler`. It listens as the cassette servers do
+(:mod:`._loopback`: loopback only unless told otherwise, because it accepts any
+credential you configure and serves anyone who can reach it; the handshake
+timeout).
 
 It also owns what its connections share that must be bounded (:mod:`._limits`):
-the thread pool speech is synthesized in (shut down on :meth:`~VoiceLiveEmulator.stop`),
-the handshake timeout (aiohttp's keep-alive timer, which runs from the moment a
-TCP connection opens until its first request is complete, so a client that never
-finishes its upgrade request is dropped), and how many records of closed
-connections are kept.
+the thread pool speech is synthesized in (shut down on :meth:`~VoiceLiveEmulator.stop`)
+and how many records of closed connections are kept.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import logging
 import math
-import ssl
 from concurrent.futures import ThreadPoolExecutor
 from os import PathLike
-from types import TracebackType
 
 from aiohttp import web
 
-from ..protocol.net import REALTIME_PATH, is_loopback
 from ..protocol.session import DEFAULT_SESSION_SEMANTICS, SessionSemantics
 from ._connection import ConnectionHandler
 from ._context import ConnectionContext, EmulatorSettings
@@ -38,48 +32,17 @@ from ._faults import Faults
 from ._handshake import Credentials, agent_from_query, error_body
 from ._latency import DEFAULT_LATENCY_JITTER, DEFAULT_MODEL_LATENCY, DEFAULT_SEED
 from ._limits import ServerLimits
+from ._loopback import LoopbackServer, LoopbackService
 from ._record import EmulatorConnection
 from ._scenario import Scenario
 from ._turns import ToolTurnRegistry
 
-__all__ = ["MAX_HTTP_BODY", "NEVER", "VoiceLiveEmulator", "bindable_host", "server_tls"]
+__all__ = ["VoiceLiveEmulator"]
 
 log = logging.getLogger("videosdk_plugins_azure.emulator")
 
-MAX_HTTP_BODY = 1024 * 1024  # the handshake is a GET: no body is ever read
-NEVER = 1e9  # seconds: aiohttp's timers take a number, not math.inf
 
-
-def bindable_host(host: str, allow_remote: bool) -> str:
-    """``host``, unless it is not loopback and remote clients were not allowed."""
-    if not allow_remote and not is_loopback(host):
-        raise ValueError(
-            f"refusing to bind the emulator to non-loopback host {host!r}; "
-            "pass allow_remote=True (--allow-remote) if you really mean it"
-        )
-    return host
-
-
-def server_tls(
-    cert: str | PathLike[str] | None, key: str | PathLike[str] | None
-) -> ssl.SSLContext | None:
-    """The TLS context to serve with, or None for plain ``ws://``.
-
-    Some clients only speak ``wss://`` (they rewrite any endpoint to it), so the
-    emulator can serve TLS from a certificate the client is told to trust (for
-    Python clients, ``SSL_CERT_FILE``). A bad file fails here, at construction,
-    not on the first handshake.
-    """
-    if cert is None and key is None:
-        return None
-    if cert is None:
-        raise ValueError("tls_key needs tls_cert: give both, or neither")
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
-    return context
-
-
-class VoiceLiveEmulator:
+class VoiceLiveEmulator(LoopbackService):
     """A local Azure Voice Live service for tests, benchmarks and offline demos.
 
     Use it as an async context manager::
@@ -111,6 +74,12 @@ class VoiceLiveEmulator:
     events of each connection, the last ``max_closed_records`` closed connections);
     ``keep_records=True`` keeps every event of every connection, for tests.
     """
+
+    settings: EmulatorSettings
+    """What every connection shares, live. The ``scenario``, ``faults``, ``speed``,
+    ``chunk_ms``, ``tts``, ``session_semantics``, ``model_latency``,
+    ``latency_jitter`` and ``seed`` attributes are views of it (a new ``seed``
+    seeds the connections accepted after the change)."""
 
     scenario: Delegated[Scenario] = Delegated("settings")
     faults: Delegated[Faults] = Delegated("settings")
@@ -145,8 +114,6 @@ class VoiceLiveEmulator:
         limits: ServerLimits | None = None,
         keep_records: bool = False,
     ) -> None:
-        self.host = bindable_host(host, allow_remote)
-        self._requested_port = port
         self._credentials = Credentials(api_key, token)
         self.settings = EmulatorSettings(
             scenario=scenario if scenario is not None else Scenario(),
@@ -160,11 +127,16 @@ class VoiceLiveEmulator:
             seed=seed,
             limits=limits if limits is not None else ServerLimits(),
         )
-        """What every connection shares, live. The ``scenario``, ``faults``, ``speed``,
-        ``chunk_ms``, ``tts``, ``session_semantics``, ``model_latency``,
-        ``latency_jitter`` and ``seed`` attributes are views of it (a new ``seed``
-        seeds the connections accepted after the change)."""
-        self._tls = server_tls(tls_cert, tls_key)
+        self._server = LoopbackServer(
+            self._handle,
+            name="the emulator",
+            host=host,
+            port=port,
+            allow_remote=allow_remote,
+            limits=lambda: self.settings.limits,
+            tls_cert=tls_cert,
+            tls_key=tls_key,
+        )
         self.record_audio = record_audio
         self.keep_records = keep_records
         self.connections: list[EmulatorConnection] = []
@@ -174,10 +146,6 @@ class VoiceLiveEmulator:
         self.tool_turns = ToolTurnRegistry()
         """``call_id`` → the scripted turn waiting for that call's output, across
         connections: a client that reconnects sends outputs on a new socket."""
-        self._handlers: set[ConnectionHandler] = set()
-        self._websockets: set[web.WebSocketResponse] = set()
-        self._runner: web.AppRunner | None = None
-        self._port: int | None = None
         self._ids: dict[str, itertools.count[int]] = {}
         self._new_connection = asyncio.Condition()
         self._speech: ThreadPoolExecutor | None = None
@@ -185,79 +153,22 @@ class VoiceLiveEmulator:
     # -- lifecycle -------------------------------------------------------------------
 
     async def start(self) -> None:
-        if self._runner is not None:
-            raise RuntimeError("the emulator is already running")
-        limits = self.settings.limits
-        app = web.Application(client_max_size=MAX_HTTP_BODY)
-        app.router.add_route("GET", "/{tail:.*}", self._handle)
-        runner = web.AppRunner(
-            app,
-            access_log=None,
-            handle_signals=False,
-            shutdown_timeout=1.0,
-            keepalive_timeout=min(limits.handshake_timeout, NEVER),
-        )
-        await runner.setup()
-        site = web.TCPSite(runner, self.host, self._requested_port, ssl_context=self._tls)
-        try:
-            await site.start()
-        except BaseException:
-            await runner.cleanup()
-            raise
+        await self._server.start()
         self._speech = ThreadPoolExecutor(
-            max_workers=limits.speech_workers, thread_name_prefix="voicelive-emulator-speech"
+            max_workers=self.settings.limits.speech_workers,
+            thread_name_prefix="voicelive-emulator-speech",
         )
-        self._runner = runner
-        sockets = getattr(site._server, "sockets", None) or []
-        self._port = int(sockets[0].getsockname()[1]) if sockets else self._requested_port
         log.info("Voice Live emulator listening on %s", self.endpoint)
 
     async def stop(self) -> None:
         """Close every socket, then the speech pool (waiting, off the loop, for the
         syntheses already running: queued ones are cancelled)."""
-        runner, self._runner = self._runner, None
-        if runner is None:
-            return
-        for ws in list(self._websockets):
-            with contextlib.suppress(Exception):
-                await ws.close(code=1001, message=b"server shutting down")
-        await runner.cleanup()
+        await self._server.stop()
         speech, self._speech = self._speech, None
         if speech is not None:
             await asyncio.to_thread(speech.shutdown, wait=True, cancel_futures=True)
 
-    async def __aenter__(self) -> VoiceLiveEmulator:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
-
     # -- what callers read ---------------------------------------------------------------
-
-    @property
-    def port(self) -> int:
-        if self._port is None:
-            raise RuntimeError("the emulator is not running")
-        return self._port
-
-    @property
-    def tls(self) -> bool:
-        """Whether the emulator serves TLS (``wss://``)."""
-        return self._tls is not None
-
-    @property
-    def endpoint(self) -> str:
-        """The endpoint to give the SDK (or the plugin): ``ws://HOST:PORT``, or
-        ``https://HOST:PORT`` with TLS (the SDK turns ``https`` into ``wss``, as for
-        the service's own endpoints)."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{'https' if self.tls else 'ws'}://{host}:{self.port}"
 
     @property
     def unpaced(self) -> bool:
@@ -292,19 +203,14 @@ class VoiceLiveEmulator:
     # -- the handshake ---------------------------------------------------------------------
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
-        if not request.path.rstrip("/").endswith(REALTIME_PATH):
-            return error_body(404, "not_found", "Resource not found.")
         if self.faults.handshake_delay > 0:
             await asyncio.sleep(self.faults.handshake_delay)
         auth = self._admit(request)
         if not isinstance(auth, str):
             return auth
-        ws = web.WebSocketResponse(
-            max_msg_size=self.settings.limits.hard_frame_bytes, autoping=True, heartbeat=None
-        )
-        if not ws.can_prepare(request).ok:
-            return error_body(426, "upgrade_required", "This endpoint speaks WebSocket only.")
-        await ws.prepare(request)
+        ws = await self._server.upgrade(request)
+        if not isinstance(ws, web.WebSocketResponse):
+            return ws
         record = self._new_record(request, auth)
         ctx = ConnectionContext(
             new_id=self.new_id,
@@ -317,13 +223,8 @@ class VoiceLiveEmulator:
         handler = ConnectionHandler(ctx, ws, request)
         async with self._new_connection:
             self._new_connection.notify_all()
-        self._websockets.add(ws)
-        self._handlers.add(handler)
-        try:
+        with self._server.tracking(ws):
             await handler.run()
-        finally:
-            self._handlers.discard(handler)
-            self._websockets.discard(ws)
         return ws
 
     def _admit(self, request: web.Request) -> str | web.Response:

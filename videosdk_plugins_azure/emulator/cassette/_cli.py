@@ -11,13 +11,11 @@ client against it and check the exit status.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import logging
 import math
-import signal
 import sys
 from typing import Final
 
+from .._loopback import add_listen_flags, run_command, serve_until_signalled
 from ._proxy import RecordingProxy
 from ._replay import CassetteReplay
 
@@ -53,7 +51,7 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="allow a plain-text (http/ws) upstream off loopback",
     )
-    _common(record)
+    add_listen_flags(record, tls=False)
     replay = commands.add_parser("replay", help="serve a cassette as a Voice Live endpoint")
     replay.add_argument("cassette", help="the cassette file to replay")
     replay.add_argument(
@@ -62,27 +60,8 @@ def parser() -> argparse.ArgumentParser:
         default=1.0,
         help="replay the recorded delays at SPEED x; 0 sends each event as soon as it is due",
     )
-    replay.add_argument("--tls-cert", metavar="PATH", help="PEM certificate: serve wss://")
-    replay.add_argument("--tls-key", metavar="PATH", help="PEM private key of --tls-cert")
-    _common(replay)
+    add_listen_flags(replay)
     return p
-
-
-def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=0, help="port (0 picks a free one)")
-    p.add_argument(
-        "--allow-remote", action="store_true", help="allow binding a non-loopback interface"
-    )
-    p.add_argument("--log-level", default="WARNING")
-
-
-async def _until_signalled() -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
 
 
 async def _record(args: argparse.Namespace) -> int:
@@ -96,9 +75,7 @@ async def _record(args: argparse.Namespace) -> int:
         allow_remote=args.allow_remote,
         allow_insecure_upstream=args.allow_insecure_upstream,
     )
-    async with proxy:
-        print(f"ready {proxy.endpoint}", flush=True)
-        await _until_signalled()
+    await serve_until_signalled(proxy)
     print(f"recorded {proxy.sessions} session(s) to {args.out}", file=sys.stderr)
     return 0
 
@@ -114,9 +91,7 @@ async def _replay(args: argparse.Namespace) -> int:
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
     )
-    async with replay:
-        print(f"ready {replay.endpoint}", flush=True)
-        await _until_signalled()
+    await serve_until_signalled(replay)
     if replay.mismatches:
         print(
             f"{len(replay.mismatches)} mismatch(es); first: {replay.mismatches[0]}", file=sys.stderr
@@ -130,9 +105,4 @@ _RUNNERS: Final = {"record": _record, "replay": _replay}
 
 def main(argv: list[str]) -> int:
     args = parser().parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr)
-    try:
-        return asyncio.run(_RUNNERS[args.command](args))
-    except (ValueError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    return run_command(_RUNNERS[args.command], args)

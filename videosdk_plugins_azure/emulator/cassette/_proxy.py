@@ -21,7 +21,6 @@ import logging
 import ssl
 from os import PathLike
 from pathlib import Path
-from types import TracebackType
 from typing import Final
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -31,8 +30,8 @@ from aiohttp import WSMsgType, web
 from ...connection import check_endpoint
 from .._handshake import Credentials, error_body
 from .._limits import ServerLimits
+from .._loopback import LoopbackServer, LoopbackService
 from ._format import Direction, InputAudio
-from ._loopback import LoopbackServer
 from ._writer import CassetteWriter, SessionRecorder
 
 __all__ = ["RecordingProxy"]
@@ -52,7 +51,7 @@ class _CassetteUnwritable(Exception):
     """The cassette file failed (disk full, removed): the recording cannot go on."""
 
 
-class RecordingProxy:
+class RecordingProxy(LoopbackService):
     """Records the Voice Live sessions of any client pointed at :attr:`endpoint`.
 
     ::
@@ -93,7 +92,12 @@ class RecordingProxy:
             self.out, input_audio=input_audio, upstream=self.upstream, overwrite=overwrite
         )
         self._server = LoopbackServer(
-            self._handle, host=host, port=port, allow_remote=allow_remote, limits=self.limits
+            self._handle,
+            name="the recording proxy",
+            host=host,
+            port=port,
+            allow_remote=allow_remote,
+            limits=lambda: self.limits,
         )
         self._http: aiohttp.ClientSession | None = None
         self._credentials = Credentials(None, None)
@@ -104,7 +108,7 @@ class RecordingProxy:
         self._writer.open()
         self._http = aiohttp.ClientSession(trust_env=False)
         try:
-            await self._server.start()
+            await super().start()
         except BaseException:
             await self._http.close()
             self._writer.close()
@@ -113,31 +117,11 @@ class RecordingProxy:
 
     async def stop(self) -> None:
         """Close every relayed connection (1001), then finish the cassette file."""
-        await self._server.stop()
+        await super().stop()
         http, self._http = self._http, None
         if http is not None:
             await http.close()
         self._writer.close()
-
-    async def __aenter__(self) -> RecordingProxy:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
-
-    @property
-    def endpoint(self) -> str:
-        return self._server.endpoint
-
-    @property
-    def port(self) -> int:
-        return self._server.port
 
     @property
     def sessions(self) -> int:
@@ -164,10 +148,9 @@ class RecordingProxy:
         if isinstance(upstream, web.Response):
             return upstream
         try:
-            ws = self._server.websocket()
-            if not ws.can_prepare(request).ok:
-                return error_body(426, "upgrade_required", "This endpoint speaks WebSocket only.")
-            await ws.prepare(request)
+            ws = await self._server.upgrade(request)
+            if not isinstance(ws, web.WebSocketResponse):
+                return ws
             loop = asyncio.get_running_loop()
             recorder = self._writer.begin(
                 request.path,

@@ -27,9 +27,9 @@ from aiohttp import WSMsgType, web
 from .._errors import ProtocolError
 from .._handshake import Credentials, error_body
 from .._limits import ServerLimits, timeout_or_none
+from .._loopback import LoopbackServer, LoopbackService
 from .._wire import client_event_id, error_event, parse_client_frame
 from ._format import Cassette
-from ._loopback import LoopbackServer
 from ._replay_state import CassetteMismatch, ReplayState
 from ._script import Script, Step, compile_session
 
@@ -43,7 +43,7 @@ _DROPPED: Final = 1006
 _STALL_SECONDS: Final = 5.0
 
 
-class CassetteReplay:
+class CassetteReplay(LoopbackService):
     """A Voice Live endpoint that replays a cassette (see the module docs).
 
     ::
@@ -78,10 +78,11 @@ class CassetteReplay:
         self._scripts = tuple(compile_session(s) for s in self.cassette.sessions)
         self._server = LoopbackServer(
             self._handle,
+            name="the cassette replay",
             host=host,
             port=port,
             allow_remote=allow_remote,
-            limits=self.limits,
+            limits=lambda: self.limits,
             tls_cert=tls_cert,
             tls_key=tls_key,
         )
@@ -93,15 +94,8 @@ class CassetteReplay:
         self._states: list[ReplayState] = []
 
     async def start(self) -> None:
-        await self._server.start()
+        await super().start()
         log.info("replaying %s on %s", self.cassette.source, self.endpoint)
-
-    async def stop(self) -> None:
-        await self._server.stop()
-
-    async def __aenter__(self) -> CassetteReplay:
-        await self.start()
-        return self
 
     async def __aexit__(
         self,
@@ -109,17 +103,9 @@ class CassetteReplay:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self.stop()
+        await super().__aexit__(exc_type, exc, tb)
         if exc is None and self.raise_on_mismatch and self.mismatches:
             raise self.mismatches[0]
-
-    @property
-    def endpoint(self) -> str:
-        return self._server.endpoint
-
-    @property
-    def port(self) -> int:
-        return self._server.port
 
     def assert_all_played(self) -> None:
         """Raise :class:`CassetteMismatch` unless every session was played to its end."""
@@ -137,10 +123,9 @@ class CassetteReplay:
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         if self._credentials.authenticate(request) is None:
             return error_body(401, "invalid_api_key", "An api-key or a bearer token is required.")
-        ws = self._server.websocket()
-        if not ws.can_prepare(request).ok:
-            return error_body(426, "upgrade_required", "This endpoint speaks WebSocket only.")
-        await ws.prepare(request)
+        ws = await self._server.upgrade(request)
+        if not isinstance(ws, web.WebSocketResponse):
+            return ws
         index, self.accepted = self.accepted, self.accepted + 1
         with self._server.tracking(ws):
             refusal = self._refusal(index, request.query)
