@@ -5,17 +5,24 @@ framework's hooks therefore never wait on the network (``handle_audio_input`` is
 awaited inline in the meeting's receive loop), and a slow socket cannot make memory
 grow: audio is bounded and its oldest chunks are dropped and counted, while
 control events (session updates, items, responses, truncations) are never dropped.
+
+Audio stays raw PCM here until it is sent: a bound can trim it, and the sender
+builds the ``input_audio_buffer.append`` frame from it directly (see
+:mod:`._fast_events`). While nothing is queued, the transport sends caller audio
+at once instead, which cannot change the order.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 from collections import deque
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
-__all__ = ["MAX_CONTROL_EVENTS", "Outbox"]
+__all__ = ["MAX_CONTROL_EVENTS", "Outbox", "Outgoing"]
+
+Outgoing: TypeAlias = dict[str, Any] | bytes
+"""What the sender takes from the outbox: a client event, or caller PCM for an append."""
 
 MAX_CONTROL_EVENTS = 256
 """Control events queued behind a socket that is down or slow before the app's own
@@ -94,7 +101,7 @@ class Outbox:
                 kept.append(entry)
         self._entries.extendleft(reversed(kept))
 
-    async def get(self) -> dict[str, Any]:
+    async def get(self) -> Outgoing:
         while not self._entries:
             self._ready.clear()
             await self._ready.wait()
@@ -103,14 +110,22 @@ class Outbox:
             self._control -= 1
             return entry.event
         self._audio_bytes -= entry.audio_bytes
-        return {
-            "type": "input_audio_buffer.append",
-            "audio": base64.b64encode(entry.audio).decode("ascii"),
-        }
+        return entry.audio
 
-    def put_back(self, event: dict[str, Any]) -> None:
-        """Return an event whose send failed to the front, to go out on the next connection."""
-        self.put(event, urgent=True)
+    def put_back(self, item: Outgoing) -> None:
+        """Return what failed to send to the front, to go out on the next connection.
+
+        Audio goes back as audio, so the bound still holds: it is the oldest, and
+        the first to go if newer audio fills the outbox meanwhile.
+        """
+        if not isinstance(item, bytes):
+            self.put(item, urgent=True)
+            return
+        self._entries.appendleft(_Entry(None, item))
+        self._audio_bytes += len(item)
+        if self._audio_bytes > self.max_audio_bytes:
+            self._drop_oldest_audio()
+        self._ready.set()
 
     def discard(self, event_type: str) -> int:
         """Drop queued control events of one type (requests re-issued from the call state)."""

@@ -9,6 +9,8 @@ calls per process, so each piece is written to do no work in the common case:
 * :class:`InputConverter`: stateful downmix + resample. A stateful filter is the
   point: per-chunk resamplers (scipy FFT or polyphase) have no memory across calls
   and click at every 20 ms boundary.
+* :class:`BlockConverter`: feeds it 40 ms at a time, which halves its fixed cost
+  per call and is the append batch as well.
 * the buffers around it (:class:`AppendBatcher`, :class:`PendingAudio`,
   :class:`OutputFramer`) live in :mod:`._buffers` and are re-exported here.
 """
@@ -41,6 +43,7 @@ __all__ = [
     "RESAMPLER_OPTIONS",
     "VOICE_LIVE_INPUT_RATES",
     "AppendBatcher",
+    "BlockConverter",
     "BytesLike",
     "InputConverter",
     "OutputFramer",
@@ -277,6 +280,52 @@ class InputConverter:
         self._push = source.push
         self._pull = cast("Callable[[], AudioFrame]", sink.pull)
         self._pts = 0
+
+
+class BlockConverter:
+    """An :class:`InputConverter` fed whole blocks of ``block_ms`` of wire audio.
+
+    Each conversion has a fixed cost (an ``AudioFrame``, two copies, the graph's
+    push and pull) of about a third of what converting 20 ms of 48 kHz stereo
+    costs, so converting 40 ms at a time halves it. The audio is sent in 40 ms
+    appends anyway (:data:`DEFAULT_APPEND_BATCH_MS`); gathering it before the
+    conversion instead of after makes each block one append. The output is
+    bit-identical to converting the same audio in any other chunks, because the
+    converter's output never depends on the chunking.
+    """
+
+    __slots__ = ("_gather", "converter")
+
+    def __init__(
+        self, converter: InputConverter, block_ms: float = DEFAULT_APPEND_BATCH_MS
+    ) -> None:
+        self.converter = converter
+        frame = pcm16_bytes(converter.wire_rate, block_ms, converter.wire_channels)
+        self._gather = AppendBatcher(max(frame, _S16_BYTES * converter.wire_channels))
+
+    @property
+    def held_bytes(self) -> int:
+        """Wire audio waiting for the block to fill."""
+        return len(self._gather)
+
+    def feed(self, pcm: BytesLike) -> bytes | None:
+        """The converted block once ``block_ms`` of wire audio is in, else None.
+
+        Raises :class:`TypeError` for input that is not bytes, bytearray or memoryview.
+        """
+        # what is held must not change under us: a caller may reuse its buffer
+        self._gather.add(pcm if type(pcm) is bytes else bytes(_byte_view(pcm)))
+        block = self._gather.take()
+        return None if block is None else self.converter.convert(block)
+
+    def drain(self) -> bytes:
+        """Whatever is held, converted now (the block is cut short)."""
+        return self.converter.convert(self._gather.flush())
+
+    def reset(self) -> None:
+        """Forget the held and buffered audio (see :meth:`InputConverter.reset`)."""
+        self._gather.flush()
+        self.converter.reset()
 
 
 def _unreachable_push(frame: AudioFrame | None) -> None:

@@ -5,7 +5,9 @@ This is the only module that awaits the network. It asks the core
 a new connection, whether to retry and when, whether it may rotate now — and
 hands every server event to the adapter, which feeds the core and performs its
 effects. One outbox, drained by one sender task, keeps the framework's hooks
-from ever waiting on the socket.
+from ever waiting on the socket; caller audio skips it (and the task's wake-up)
+while it is empty, sent at once by :meth:`Transport.send_audio`. The hot events
+are read and written below the SDK's models (:mod:`._fast_events`).
 """
 
 from __future__ import annotations
@@ -21,9 +23,11 @@ from azure.ai.voicelive import models as m
 from azure.ai.voicelive.aio import ConnectionClosed
 from azure.ai.voicelive.aio import ConnectionError as SdkConnectionError
 
-from ._outbox import Outbox
+from ._fast_events import EventReader, EventWriter, run_eagerly
+from ._outbox import Outbox, Outgoing
 from .connection import ConnectTarget, OpenSession, open_session
 from .core import CallCore, Effect
+from .core.effects import HotEvent
 from .credentials import guarded
 from .errors import VoiceLiveConnectError, VoiceLiveError
 
@@ -38,7 +42,7 @@ OUTBOX_AUDIO_MS = 5000
 class TransportHost(Protocol):
     """What the transport needs from the adapter."""
 
-    async def deliver(self, event: m.ServerEvent) -> None:
+    async def deliver(self, event: m.ServerEvent | HotEvent) -> None:
         """Feed one server event to the core and perform its effects."""
         ...
 
@@ -68,6 +72,11 @@ class Transport:
         self.session: OpenSession | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._sender: asyncio.Task[None] | None = None
+        self._writer: EventWriter | None = None
+        """The live connection's writer, for audio sent at once; None while not live."""
+        self._waiting = 0
+        """Sends waiting for a backed-up socket: while any does, audio queues behind it."""
+        self._inline: asyncio.Task[None] | None = None
         self._rotation: asyncio.Task[None] | None = None
         self._settled = asyncio.Event()
         self._boundary = asyncio.Event()
@@ -82,6 +91,7 @@ class Transport:
         return task
 
     async def aclose(self) -> None:
+        self._writer = None
         tasks = [t for t in self._tasks if t is not asyncio.current_task()]
         for task in tasks:
             task.cancel()
@@ -157,7 +167,8 @@ class Transport:
             self.core.setup_failed()
             raise _setup_failure(exc, self.session_timeout) from None
         self.session = opened
-        self._sender = self.spawn(self._send_loop(opened))
+        self._writer = EventWriter(opened.connection)
+        self._sender = self.spawn(self._send_loop(self._writer))
         self.host.perform(self.core.live())
         self._arm_rotation()
         spec = self.core.spec
@@ -187,28 +198,58 @@ class Transport:
 
     # -- the live connection ------------------------------------------------------------
 
-    async def _send_loop(self, session: OpenSession) -> None:
-        connection = session.connection
+    def send_audio(self, pcm: bytes) -> None:
+        """Caller audio: onto the socket at once when nothing waits before it, else queued.
+
+        At once means without the sender task's wake-up, and only when the order
+        cannot change: the outbox is empty and no send waits for the socket. It
+        never waits itself; a send the socket holds up is finished by a task.
+        """
+        writer = self._writer
+        if writer is None or self.outbox or self._waiting or len(pcm) > self.outbox.max_audio_bytes:
+            self.outbox.put_audio(pcm)  # the bound trims what is too much to send
+            return
+        try:
+            rest = run_eagerly(writer.send(pcm))
+        except SdkConnectionError:
+            self.outbox.put_audio(pcm)  # the sender sees the connection gone, and keeps it
+            return
+        if rest is not None:
+            self._waiting += 1
+            self._inline = self.spawn(self._finish_inline(rest))
+
+    async def _finish_inline(self, rest: Awaitable[None]) -> None:
+        try:
+            await rest
+        except SdkConnectionError as exc:
+            log.warning("Voice Live send failed (%s); the connection is gone", type(exc).__name__)
+        finally:
+            self._waiting -= 1
+
+    async def _send_loop(self, writer: EventWriter) -> None:
         while True:
-            event = await self.outbox.get()
+            item = await self.outbox.get()
+            self._waiting += 1
             try:
-                await connection.send(event)
+                await writer.send(item)
             except SdkConnectionError as exc:
-                if event.get("type") != "response.create":  # requests are re-issued by the core
-                    self.outbox.put_back(event)
+                if _kind(item) != "response.create":  # requests are re-issued by the core
+                    self.outbox.put_back(item)
                 log.warning(
                     "Voice Live send failed (%s); the connection is gone", type(exc).__name__
                 )
                 return
-            if event.get("type") == "conversation.item.create":
-                self.core.item_sent(event["item"])
+            finally:
+                self._waiting -= 1
+            if isinstance(item, dict) and item.get("type") == "conversation.item.create":
+                self.core.item_sent(item["item"])
 
     async def _receive_loop(self, session: OpenSession) -> None:
         """A ``recv()`` loop: unlike ``async for``, it sees the close code."""
-        connection = session.connection
+        reader = EventReader(session.connection)
         while True:
             try:
-                event = await connection.recv()
+                event = await reader.recv()
             except ConnectionClosed as closed:
                 self.host.perform(self.core.socket_closed(closed.code))
                 return
@@ -221,7 +262,7 @@ class Transport:
             try:
                 await self.host.deliver(event)
             except Exception:
-                log.exception("error handling Voice Live event %r", event.get("type"))
+                log.exception("error handling Voice Live event %r", getattr(event, "type", None))
 
     # -- recovery and rotation ----------------------------------------------------------
 
@@ -231,8 +272,10 @@ class Transport:
 
     async def _recover(self, cause: str, *, error: bool) -> None:
         started = time.monotonic()
-        if self._sender is not None:
-            self._sender.cancel()
+        self._writer = None
+        for task in (self._sender, self._inline):
+            if task is not None:
+                task.cancel()
         if self.session is not None:
             await self.session.close()  # still reachable by aclose() if this is cancelled
             self.session = None
@@ -264,6 +307,10 @@ class Transport:
             self._boundary.clear()
             await self._boundary.wait()
         self.host.perform(self.core.rotate())
+
+
+def _kind(item: Outgoing) -> str | None:
+    return item.get("type") if isinstance(item, dict) else None
 
 
 def _setup_failure(exc: BaseException, session_timeout: float) -> BaseException:

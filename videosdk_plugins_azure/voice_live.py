@@ -33,16 +33,11 @@ from ._binding import Binding
 from ._framework import enable_vision, pipeline_mode, report_metric
 from ._speaker import TrackSpeaker
 from .config import AzureVoiceLiveConfig, output_format_for_rate
-from .connection import (
-    DEFAULT_HANDSHAKE_TIMEOUT,
-    ReconnectPolicy,
-    agent_target,
-    check_timeouts,
-)
+from .connection import DEFAULT_HANDSHAKE_TIMEOUT, ReconnectPolicy, agent_target, check_timeouts
 from .core import CallCore, Effect, McpApprovalRequest, SessionSpec
 from .core import effects as fx
 from .core.base import DEFAULT_RESPONSE_TIMEOUT
-from .core.effects import ModelEvent
+from .core.effects import HotEvent, ModelEvent
 from .core.link import LinkState
 from .errors import VoiceLiveError
 from .transport import Transport
@@ -267,15 +262,15 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
         return self._core.input.follow_wire(wire, audio_format.generation())
 
     async def handle_audio_input(self, audio_data: bytes) -> None:
-        """Caller audio from the meeting: convert, batch, queue. Never blocks."""
+        """Caller audio from the meeting: batch, convert, send. Never blocks."""
         if not isinstance(audio_data, bytes | bytearray | memoryview):
             raise TypeError(
                 f"handle_audio_input expects raw int16 PCM bytes, got {type(audio_data).__name__}"
             )
         if self._core.link.ended or not audio_data or self._withholding_input():
             return
-        pcm = self._follow_wire().convert(audio_data)
-        self.perform(self._core.caller_audio(pcm))
+        self._follow_wire()
+        self.perform(self._core.caller_audio(audio_data))
         self._core.input.note_drops(self.dropped_input_audio_bytes)
 
     def _withholding_input(self) -> bool:
@@ -353,7 +348,7 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
 
     # -- carrying out the core's effects ---------------------------------------------------
 
-    async def deliver(self, event: m.ServerEvent) -> None:
+    async def deliver(self, event: m.ServerEvent | HotEvent) -> None:
         """One server event: the core decides, then its effects run (audio is awaited)."""
         for effect in self._core.receive(event):
             if isinstance(effect, fx.Play):
@@ -383,7 +378,7 @@ def _performers(model: AzureVoiceLive) -> dict[type, Callable[[Any], None]]:
     outbox = transport.outbox
     return {
         fx.Send: lambda e: outbox.put(e.event, urgent=e.urgent),
-        fx.SendAudio: lambda e: outbox.put_audio(e.pcm),
+        fx.SendAudio: lambda e: transport.send_audio(e.pcm),
         fx.Emit: lambda e: model.emit(e.name, e.payload),
         fx.BusEmit: lambda e: global_event_emitter.emit(e.name, e.payload),
         fx.Metric: lambda e: report_metric(e.method, e.kwargs),

@@ -13,14 +13,15 @@ Server events are routed by the table in :mod:`.handlers`.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 from azure.ai.voicelive import models as m
 
+from ..audio import BytesLike
 from ..errors import VoiceLiveError
 from ..tools import ToolResult
-from .effects import Boundary, Effect, Reconnect, SendAudio, SendFrames
-from .handlers import HANDLERS, report_tool
+from .effects import Boundary, Effect, HotEvent, Reconnect, SendAudio, SendFrames
+from .handlers import HANDLERS, HOT_HANDLERS, report_tool
 from .lifecycle import Lifecycle
 from .link import Trigger
 from .mcp import McpApprovalRequest
@@ -76,8 +77,9 @@ class CallCore(Lifecycle):
         self.push_session()
         self.effect(Boundary())
 
-    def caller_audio(self, pcm: bytes) -> list[Effect]:
-        """Converted caller audio: sent in blocks while live, held (bounded) while not."""
+    def caller_audio(self, pcm: BytesLike) -> list[Effect]:
+        """Caller audio as the wire has it: converted and sent in blocks while live, held
+        (bounded) while not. Needs ``input.follow_wire()`` first."""
         if self.link.ended or not pcm:
             return []
         for block in self.input.accept(pcm, live=self.ready):
@@ -132,17 +134,24 @@ class CallCore(Lifecycle):
         self.boundary()
         return self.take()
 
-    def receive(self, event: m.ServerEvent) -> list[Effect]:
-        """One server event, routed by :data:`.handlers.HANDLERS`."""
+    def receive(self, event: m.ServerEvent | HotEvent) -> list[Effect]:
+        """One server event: a light record (:data:`.handlers.HOT_HANDLERS`) or a typed
+        SDK event (:data:`.handlers.HANDLERS`)."""
         self.last_event_at = self.clock()
-        kind = event.get("type")
-        handler = HANDLERS.get(kind) if isinstance(kind, str) else None
-        if handler is not None:
-            handler(self, event)
-        elif kind not in self.unknown_events and len(self.unknown_events) < _MAX_UNKNOWN:
+        handler = HOT_HANDLERS.get(type(event))
+        if handler is None:
+            kind = cast("m.ServerEvent", event).get("type")  # not a light record
+            handler = HANDLERS.get(kind) if isinstance(kind, str) else None
+            if handler is None:
+                self._unknown(kind)
+                return self.take()
+        handler(self, event)
+        return self.take()
+
+    def _unknown(self, kind: Any) -> None:
+        if kind not in self.unknown_events and len(self.unknown_events) < _MAX_UNKNOWN:
             self.unknown_events.add(str(kind))
             log.debug("ignoring Voice Live event type %r", kind)
-        return self.take()
 
     def tick(self) -> list[Effect]:
         """Time passed: a response the service stopped talking about is ended here.

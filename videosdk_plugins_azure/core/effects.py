@@ -5,15 +5,26 @@ returns a list of these effects, and :class:`~videosdk_plugins_azure.voice_live.
 performs them one by one, in the order given, because order is meaning here
 (a tools update must reach the socket before the ``response.create`` it serves;
 ``agent_speech_started`` must be emitted before the audio it announces plays).
+
+The data the adapter hands the core is here too: the :class:`Speaker` port, and
+the light form of the few server events that arrive many times a second
+(:data:`HotEvent`), which the receive path builds without the SDK's models.
 """
 
 from __future__ import annotations
 
+import binascii
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, TypeAlias
+from typing import Any, ClassVar, Literal, Protocol, TypeAlias
+
+from ..protocol.events import ServerEvent, wire_type
+from .fields import ident, text
 
 __all__ = [
+    "HOT_EVENTS",
     "AskApproval",
+    "AudioDelta",
     "Boundary",
     "BusEmit",
     "CloseSocket",
@@ -21,6 +32,7 @@ __all__ = [
     "Emit",
     "FinishPlayback",
     "FrameworkEvent",
+    "HotEvent",
     "Metric",
     "ModelEvent",
     "Play",
@@ -33,6 +45,7 @@ __all__ = [
     "Speaker",
     "StartTool",
     "SyncAgent",
+    "TextDelta",
 ]
 
 
@@ -210,3 +223,56 @@ Effect: TypeAlias = (
     | Reconnect
     | CloseSocket
 )
+
+
+# -- server events in their light form -----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AudioDelta:
+    """A ``response.audio.delta``: the fields the core reads, the audio decoded.
+
+    Building the SDK's model for each delta and decoding it through its property
+    costs several times the JSON parse and base64 decode themselves, at tens of
+    deltas a second per call; the core needs only these three fields.
+    """
+
+    type: ClassVar[str] = wire_type(ServerEvent.RESPONSE_AUDIO_DELTA)
+    response_id: str | None
+    item_id: str | None
+    pcm: bytes
+    """Empty when the frame's ``delta`` was not base64: the delta is then ignored."""
+
+    @classmethod
+    def read(cls, event: Mapping[str, Any]) -> AudioDelta:
+        """From a parsed frame or a typed SDK event alike: both map names to JSON values."""
+        delta = event.get("delta")
+        try:
+            pcm = binascii.a2b_base64(delta) if isinstance(delta, str) else b""
+        except ValueError:  # not base64, or not ASCII (binascii.Error is a ValueError)
+            pcm = b""
+        return cls(ident(event, "response_id"), ident(event, "item_id"), pcm)
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    """A ``response.audio_transcript.delta`` or ``response.text.delta``: the agent's words."""
+
+    type: str
+    response_id: str | None
+    delta: str
+
+    @classmethod
+    def read(cls, event: Mapping[str, Any]) -> TextDelta:
+        return cls(text(event, "type"), ident(event, "response_id"), text(event, "delta"))
+
+
+HotEvent: TypeAlias = AudioDelta | TextDelta
+"""A server event in the form the core handles it, built without the SDK's models."""
+
+HOT_EVENTS: Mapping[str, Callable[[Mapping[str, Any]], HotEvent]] = {
+    AudioDelta.type: AudioDelta.read,
+    wire_type(ServerEvent.RESPONSE_AUDIO_TRANSCRIPT_DELTA): TextDelta.read,
+    wire_type(ServerEvent.RESPONSE_TEXT_DELTA): TextDelta.read,
+}
+"""Event type → its light form: the events that come many times a second per call."""

@@ -1,8 +1,10 @@
 """Server events → call state: one small function per event type, routed by a table.
 
 Each handler reads one typed SDK event, updates :class:`.call.CallCore` and leaves
-its effects there. Errors are routed by :func:`~videosdk_plugins_azure.protocol.errors.route`
-to the handlers of :data:`_ERROR_ROUTES`.
+its effects there. The deltas that arrive many times a second are handled in
+their light form (:data:`.effects.HotEvent`), which the typed events are read
+into as well, so either path reaches the same handler. Errors are routed by
+:func:`~videosdk_plugins_azure.protocol.errors.route` to the handlers of :data:`_ERROR_ROUTES`.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from ..errors import VoiceLiveError
 from ..protocol.errors import ErrorRoute, route
 from ..tools import ToolResult
 from .effects import (
+    AudioDelta,
     CloseSocket,
     Metric,
     Play,
@@ -26,6 +29,7 @@ from .effects import (
     Settled,
     StartTool,
     SyncAgent,
+    TextDelta,
 )
 from .fields import ident, obj, text
 from .link import Trigger
@@ -35,7 +39,7 @@ from .usage import flatten_usage
 if TYPE_CHECKING:
     from .call import CallCore
 
-__all__ = ["HANDLERS", "report_tool"]
+__all__ = ["HANDLERS", "HOT_HANDLERS", "report_tool"]
 
 log = logging.getLogger("videosdk_plugins_azure")
 
@@ -189,21 +193,17 @@ def _output_item_added(core: CallCore, event: m.ServerEventResponseOutputItemAdd
         core.calls.item_added(ident(event, "response_id"), ident(item, "id"))
 
 
-def _audio_delta(core: CallCore, event: m.ServerEventResponseAudioDelta) -> None:
-    try:
-        delta = event.delta
-    except (TypeError, ValueError):  # not base64 (binascii.Error is a ValueError)
+def _audio_delta(core: CallCore, delta: AudioDelta) -> None:
+    if not delta.pcm:
         return
-    if not isinstance(delta, bytes | bytearray) or not delta:
-        return
-    response_id = ident(event, "response_id")
+    response_id = delta.response_id
     response = core.calls.get(response_id)
     present = core.speaker.present()
     placing = present and response is not None and not response.has_audio
     decision = core.calls.audio(
         response_id,
-        ident(event, "item_id"),
-        len(delta),
+        delta.item_id,
+        len(delta.pcm),
         speaker_at=core.speaker.position() if placing else None,
     )
     if decision == "drop":
@@ -213,14 +213,14 @@ def _audio_delta(core: CallCore, event: m.ServerEventResponseAudioDelta) -> None
         if latency is not None:
             core.emit("first_audio_latency", {"seconds": latency})
         core.emit("agent_speech_started", {"type": "done"})
-    pcm = core.framer.feed(delta)
+    pcm = core.framer.feed(delta.pcm)
     if pcm and present:
         core.effect(Play(pcm))
 
 
-def _transcript_delta(core: CallCore, event: m.ServerEvent) -> None:
-    response_id = ident(event, "response_id")
-    so_far = core.calls.transcript_delta(response_id, text(event, "delta"))
+def _transcript_delta(core: CallCore, delta: TextDelta) -> None:
+    response_id = delta.response_id
+    so_far = core.calls.transcript_delta(response_id, delta.delta)
     response = core.calls.get(response_id)
     speaks_text = not core.spec.audio_out and not core.spec.text_only  # hybrid: the TTS speaks
     if response is not None and speaks_text and not response.text_started:
@@ -230,6 +230,14 @@ def _transcript_delta(core: CallCore, event: m.ServerEvent) -> None:
     if so_far is not None and response is not None and not response.dropped:
         payload = {"role": "agent", "text": so_far, "is_final": False}
         core.emit("realtime_model_transcription", payload)
+
+
+def _typed_audio_delta(core: CallCore, event: m.ServerEventResponseAudioDelta) -> None:
+    _audio_delta(core, AudioDelta.read(event))
+
+
+def _typed_transcript_delta(core: CallCore, event: m.ServerEvent) -> None:
+    _transcript_delta(core, TextDelta.read(event))
 
 
 def _audio_transcript_done(core: CallCore, event: m.ServerEventResponseAudioTranscriptDone) -> None:
@@ -337,10 +345,10 @@ HANDLERS: dict[str, Handler] = {
     _T.CONVERSATION_ITEM_INPUT_AUDIO_TRANSCRIPTION_FAILED: _transcription_failed,
     _T.RESPONSE_CREATED: _response_created,
     _T.RESPONSE_OUTPUT_ITEM_ADDED: _output_item_added,
-    _T.RESPONSE_AUDIO_DELTA: _audio_delta,
-    _T.RESPONSE_AUDIO_TRANSCRIPT_DELTA: _transcript_delta,
+    _T.RESPONSE_AUDIO_DELTA: _typed_audio_delta,
+    _T.RESPONSE_AUDIO_TRANSCRIPT_DELTA: _typed_transcript_delta,
     _T.RESPONSE_AUDIO_TRANSCRIPT_DONE: _audio_transcript_done,
-    _T.RESPONSE_TEXT_DELTA: _transcript_delta,
+    _T.RESPONSE_TEXT_DELTA: _typed_transcript_delta,
     _T.RESPONSE_TEXT_DONE: _text_done,
     _T.RESPONSE_DONE: _response_done,
     _T.RESPONSE_AUDIO_TIMESTAMP_DELTA: _audio_timestamp,
@@ -349,3 +357,6 @@ HANDLERS: dict[str, Handler] = {
     **MCP_HANDLERS,
 }
 """Server event type → handler. Other events are ignored (logged once per type at debug)."""
+
+HOT_HANDLERS: dict[type, Handler] = {AudioDelta: _audio_delta, TextDelta: _transcript_delta}
+"""Light event record → handler: the same handlers the typed events above reach."""
