@@ -9,8 +9,8 @@ numpy "voice" keeps tests running with the same shape of output.
 The emulator is a server other people run, so synthesis must never stall it:
 
 * the CPU-bound work (the synthetic voice; parsing, trimming and resampling
-  espeak-ng's output) runs in an executor, never on the event loop, and espeak-ng
-  itself is an asyncio subprocess;
+  espeak-ng's output) and espeak-ng itself run in an executor, never on the event
+  loop;
 * the text spoken is capped at ``max_chars`` (:data:`MAX_SPEECH_CHARS` by default,
   about four minutes of speech): without a cap a 100 KB reply took ~50 s of CPU and
   gigabytes of memory;
@@ -22,9 +22,9 @@ The emulator is a server other people run, so synthesis must never stall it:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import shutil
+import subprocess
 import zlib
 from collections import OrderedDict
 from concurrent.futures import Executor
@@ -122,8 +122,7 @@ async def synthesize(
         if cached is not None:
             return cached
         try:
-            wav = await _run_espeak(text)
-            audio = await loop.run_in_executor(executor, _espeak_audio, wav, sample_rate)
+            audio = await loop.run_in_executor(executor, _espeak, text, sample_rate)
         except (TimeoutError, OSError, RuntimeError) as exc:
             if engine == "espeak":
                 raise RuntimeError(f"espeak-ng failed: {exc}") from exc
@@ -172,8 +171,14 @@ def _espeak_audio(wav: bytes, sample_rate: int) -> npt.NDArray[np.int16]:
     return _codec.resample(_trim_silence(raw, raw_rate), raw_rate, sample_rate)
 
 
-async def _run_espeak(text: str) -> bytes:
-    """espeak-ng's WAV output for ``text``: no shell, and the event loop never waits on it."""
+def _espeak(text: str, sample_rate: int) -> npt.NDArray[np.int16]:
+    """espeak-ng's speech for ``text``, trimmed and resampled (blocking: run off the loop).
+
+    A plain blocking subprocess in the executor rather than an asyncio one: a
+    response cancelled mid-synthesis then leaves no pipe transports behind (an
+    asyncio child cancelled in ``communicate`` can), and the child is still
+    bounded by the timeout, killed and reaped by ``subprocess.run``. No shell.
+    """
     args = [_ESPEAK, "-v", "en-us", "--stdout"]
     stdin_data: bytes | None = None
     if len(text.encode("utf-8")) > _MAX_ARG_BYTES:
@@ -182,24 +187,21 @@ async def _run_espeak(text: str) -> bytes:
     else:
         # "--" ends option parsing, so text such as "-v" or "--help" is spoken.
         args.extend(["--", text])
-    proc = await asyncio.create_subprocess_exec(
-        *args,
-        stdin=asyncio.subprocess.PIPE if stdin_data is not None else asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
     try:
-        out, err = await asyncio.wait_for(proc.communicate(stdin_data), _ESPEAK_TIMEOUT_S)
-    except BaseException:
-        if proc.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                proc.kill()
-            await proc.wait()
-        raise
-    if proc.returncode != 0:
-        detail = err.decode("utf-8", "replace").strip()
-        raise RuntimeError(f"espeak-ng exited with status {proc.returncode}: {detail}")
-    return out
+        done = subprocess.run(  # noqa: S603 - a fixed binary, no shell, text as one argument
+            args,
+            input=stdin_data,
+            stdin=None if stdin_data is not None else subprocess.DEVNULL,
+            capture_output=True,
+            timeout=_ESPEAK_TIMEOUT_S,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise TimeoutError(f"espeak-ng took over {_ESPEAK_TIMEOUT_S:g} s") from exc
+    if done.returncode != 0:
+        detail = done.stderr.decode("utf-8", "replace").strip()
+        raise RuntimeError(f"espeak-ng exited with status {done.returncode}: {detail}")
+    return _espeak_audio(done.stdout, sample_rate)
 
 
 def _parse_wav(data: bytes) -> tuple[npt.NDArray[np.int16], int]:
