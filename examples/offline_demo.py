@@ -25,9 +25,13 @@ and writes into ``--out``:
 * ``timeline.png``: who spoke when, the tool call, the barge-in, and the
   first-audio latency of each answer.
 * ``summary.json``: turns, latencies, tool calls and the interruption, for scripts.
+* with ``--avatar``, ``conversation.mp4``: the agent's avatar video track as the
+  meeting would have shown it, with the same audio as ``conversation.wav``
+  (offline, the emulator's synthetic face; see ``examples/avatar_movie.py``).
 
     python examples/offline_demo.py                  # real-time pacing (~35 s)
     python examples/offline_demo.py --speed 10       # faster: shorter waits
+    python examples/offline_demo.py --avatar         # also the avatar: out/conversation.mp4
     python examples/offline_demo.py --no-emulator    # real Azure Voice Live (env vars)
     python examples/offline_demo.py --endpoint https://<resource>.services.ai.azure.com
 
@@ -60,8 +64,10 @@ from _demo.timeline import draw_timeline
 from _env import load_dotenv_here
 from _errors import FAILURES, explain
 from _logs import configure_logging
+from avatar_movie import AvatarMovie, avatar_note
 
 from videosdk_plugins_azure import AzureVoiceLive, AzureVoiceLiveConfig
+from videosdk_plugins_azure.config import Avatar
 from videosdk_plugins_azure.emulator import VoiceLiveEmulator
 from videosdk_plugins_azure.testing import LocalRoom
 
@@ -69,6 +75,7 @@ __all__ = [
     "EMULATOR_KEY",
     "build_model",
     "draw_timeline",
+    "filmed_call",
     "main",
     "parse_args",
     "run",
@@ -80,13 +87,19 @@ EMULATOR_KEY = "offline-demo"
 """The loopback emulator's key: a placeholder, not a secret."""
 
 
-def write_outputs(call: Call, room: LocalRoom, out: Path) -> None:
-    """``conversation.wav``, ``timeline.png`` and ``summary.json``, then the printed summary."""
+def write_outputs(call: Call, room: LocalRoom, out: Path, movie: AvatarMovie | None = None) -> None:
+    """``conversation.wav``, ``timeline.png``, ``summary.json`` (and with an avatar
+    ``conversation.mp4``), then the printed summary."""
     out.mkdir(parents=True, exist_ok=True)
     wav = out / "conversation.wav"
-    seconds = write_wav(wav, caller_track(call), agent_track(room, call.t0))
+    caller, agent = caller_track(call), agent_track(room, call.t0)
+    seconds = write_wav(wav, caller, agent)
     data = summary(call, room, seconds)
     notes = []
+    files = [wav]
+    if movie is not None:
+        files.append(movie.write(out / "conversation.mp4", caller, agent))
+        notes.append(avatar_note(movie, room, offline=call.offline))
     if call.speed != 1:
         notes.append(
             f"at --speed {call.speed:g} the caller's lines were fed {call.speed:g}x faster; "
@@ -98,12 +111,31 @@ def write_outputs(call: Call, room: LocalRoom, out: Path) -> None:
         notes.append(note)
     path = out / "summary.json"
     path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    print_summary(data, [wav, png, path], notes)
+    print_summary(data, [*files, png, path], notes)
 
 
 def build_model(args: argparse.Namespace, endpoint: str, api_key: str | None) -> AzureVoiceLive:
-    config = AzureVoiceLiveConfig(voice=args.voice) if args.voice else AzureVoiceLiveConfig()
+    avatar = Avatar(character="lisa", style="casual-sitting", width=640, height=360)
+    avatar_or_none = avatar if args.avatar else None
+    config = (
+        AzureVoiceLiveConfig(voice=args.voice, avatar=avatar_or_none)
+        if args.voice
+        else AzureVoiceLiveConfig(avatar=avatar_or_none)
+    )
     return AzureVoiceLive(model=args.model, endpoint=endpoint, api_key=api_key, config=config)
+
+
+async def filmed_call(
+    model: AzureVoiceLive, call: Call, emulator: VoiceLiveEmulator | None, out: Path
+) -> tuple[LocalRoom, AvatarMovie | None]:
+    """The call, with the agent's video track recorded from the start when it has one."""
+    track = model.video_track
+    movie = await AvatarMovie(track, out / ".avatar-video.mp4", call.t0).start() if track else None
+    try:
+        return await run_call(model, call, emulator), movie
+    finally:
+        if movie is not None:
+            await movie.stop()
 
 
 async def run_real(args: argparse.Namespace) -> int:
@@ -129,8 +161,8 @@ async def run_real(args: argparse.Namespace) -> int:
     if args.speed != 1:
         print("note: --speed paces the emulator; against the real service the call is real time")
     call = Call(time.monotonic(), 1.0, offline=False)
-    room = await run_call(build_model(args, endpoint, None), call, None)
-    write_outputs(call, room, args.out)
+    room, movie = await filmed_call(build_model(args, endpoint, None), call, None, args.out)
+    write_outputs(call, room, args.out, movie)
     return 0
 
 
@@ -148,8 +180,9 @@ async def run(args: argparse.Namespace) -> int:
     ) as emulator:
         print(f"Voice Live emulator on {emulator.endpoint}; voices: {tts}; speed {args.speed:g}")
         call = Call(time.monotonic(), args.speed, offline=True)
-        room = await run_call(build_model(args, emulator.endpoint, EMULATOR_KEY), call, emulator)
-    write_outputs(call, room, args.out)
+        model = build_model(args, emulator.endpoint, EMULATOR_KEY)
+        room, movie = await filmed_call(model, call, emulator, args.out)
+    write_outputs(call, room, args.out, movie)
     return 0
 
 
@@ -172,6 +205,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=1.0,
         help="pace the emulator's audio and the caller's mic at N x real time; the agent's "
         "track always plays in real time, so this mainly shortens the waits",
+    )
+    parser.add_argument(
+        "--avatar",
+        action="store_true",
+        help="give the agent a Voice Live avatar and write its video track, with the call's "
+        "audio, to conversation.mp4",
     )
     parser.add_argument("--verbose", action="store_true", help="show framework and plugin logs")
     args = parser.parse_args(argv)

@@ -1,4 +1,4 @@
-"""``python -m videosdk_plugins_azure.emulator …`` as a child process, for tests.
+"""The command lines as child processes, for tests: the emulator's and the demo's.
 
 Every server the command line starts (the emulator, ``record``, ``replay``) prints
 one ``ready <endpoint>`` line once it listens and serves until SIGTERM, so tests
@@ -9,13 +9,17 @@ time is up, so a failing test never leaves a process behind.
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
 from pathlib import Path
 
-__all__ = ["ROOT", "communicate", "run_cli", "start_cli", "stop_cli"]
+__all__ = ["DEMO", "ROOT", "communicate", "run_cli", "run_demo", "start_cli", "stop_cli"]
 
 ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "examples" / "offline_demo.py"
+_AZURE_ENDPOINTS = ("AZURE_VOICE_LIVE_ENDPOINT", "AZURE_COGNITIVE_SERVICES_ENDPOINT")
+"""Unset for the demo: with an endpoint in the environment it would not use the emulator."""
 
 Process = asyncio.subprocess.Process
 
@@ -68,5 +72,22 @@ async def stop_cli(proc: Process) -> tuple[int, str, str]:
     if proc.returncode is None:
         proc.send_signal(signal.SIGTERM)
     out, err = await communicate(proc, 15)
+    assert proc.returncode is not None
+    return proc.returncode, out, err
+
+
+async def run_demo(*args: str, cwd: Path, timeout: float = 100) -> tuple[int, str, str]:
+    """``offline_demo.py`` run to its end in ``cwd``: its exit status, stdout and stderr."""
+    env = {k: v for k, v in os.environ.items() if k not in _AZURE_ENDPOINTS}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(DEMO),
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        cwd=cwd,
+        env=env,
+    )
+    out, err = await communicate(proc, timeout)
     assert proc.returncode is not None
     return proc.returncode, out, err

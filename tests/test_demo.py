@@ -11,7 +11,6 @@ import asyncio
 import importlib.util
 import json
 import math
-import os
 import sys
 import wave
 from pathlib import Path
@@ -20,16 +19,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-DEMO = ROOT / "examples" / "offline_demo.py"
+from tests._cli import DEMO, run_demo
 
 GREETING = "Hi, this is the Contoso travel desk. Ask me about the weather, or about a city."
 HELLO_REPLY = "Hello! Happy to help. What would you like to know?"
 WEATHER_REPLY = "Right now in Lisbon it's sunny and 21 degrees."
 WALK_REPLY = "Yes, it's lovely on foot, but it's hilly, so bring comfortable shoes."
 LONG_ANSWER_START = "Lisbon is the capital of Portugal"
-
-_ENV_DROP = ("AZURE_VOICE_LIVE_ENDPOINT", "AZURE_COGNITIVE_SERVICES_ENDPOINT")
 
 
 class DemoRun:
@@ -50,30 +46,10 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
     """One run shared by every test here: the demo takes about 25 s at --speed 10."""
     workdir = tmp_path_factory.mktemp("demo")
     out = workdir / "out"
-    env = {k: v for k, v in os.environ.items() if k not in _ENV_DROP}
 
     async def run() -> DemoRun:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            str(DEMO),
-            "--speed",
-            "10",
-            "--out",
-            str(out),
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            cwd=workdir,
-            env=env,
-        )
-        try:
-            async with asyncio.timeout(100):
-                stdout, stderr = await proc.communicate()
-        except TimeoutError:
-            proc.kill()
-            await proc.wait()
-            raise
-        assert proc.returncode is not None
-        return DemoRun(out, proc.returncode, stdout.decode(), stderr.decode())
+        code, stdout, stderr = await run_demo("--speed", "10", "--out", str(out), cwd=workdir)
+        return DemoRun(out, code, stdout, stderr)
 
     return asyncio.run(run())
 

@@ -22,12 +22,13 @@ from ._lazy import lazy_names
 from .version import __version__
 
 if TYPE_CHECKING:
-    from .config import AzureVoiceLiveConfig, EndOfUtterance, McpServer, TurnDetection
+    from .config import Avatar, AzureVoiceLiveConfig, EndOfUtterance, McpServer, TurnDetection
     from .connection import ReconnectPolicy
     from .errors import VoiceLiveAuthError, VoiceLiveConnectError, VoiceLiveError
     from .voice_live import AzureVoiceLive, McpApprovalRequest
 
 _MODULE_OF = {
+    "Avatar": ".config",
     "AzureVoiceLive": ".voice_live",
     "McpApprovalRequest": ".voice_live",
     "AzureVoiceLiveConfig": ".config",
@@ -45,6 +46,7 @@ __getattr__, __dir__ = lazy_names(__name__, globals(), _MODULE_OF)
 
 __all__ = [
     "MIN_PYTHON",
+    "Avatar",
     "AzureVoiceLive",
     "AzureVoiceLiveConfig",
     "EndOfUtterance",

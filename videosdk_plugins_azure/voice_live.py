@@ -32,6 +32,7 @@ from ._agent_link import AgentLink, McpApproval
 from ._binding import Binding
 from ._framework import enable_vision, pipeline_mode, report_metric
 from ._speaker import TrackSpeaker
+from .avatar import AvatarLink
 from .config import AzureVoiceLiveConfig, output_format_for_rate
 from .connection import DEFAULT_HANDSHAKE_TIMEOUT, ReconnectPolicy, agent_target, check_timeouts
 from .core import CallCore, Effect, McpApprovalRequest, SessionSpec
@@ -146,6 +147,8 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
             policy=reconnect,
             response_timeout=response_timeout,
         )
+        self._avatar = AvatarLink.attach(self, self._core.calls, self.config)
+        self.video_track = self._avatar.track  # the avatar's, published; None without one
         self._agent_link = AgentLink(
             self._core, tool_timeout=self.config.tool_timeout, approval=mcp_approval
         )
@@ -156,7 +159,7 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
             max_session_duration=max_session_duration,
         )
         self._connect_task: asyncio.Task[None] | None = None
-        self._performers = _performers(self)
+        self._performers = _performers(self) | self._avatar.performers()
         self.on("agent_speech_ended", self._on_playout_finished)
 
     def __repr__(self) -> str:
@@ -237,6 +240,7 @@ class AzureVoiceLive(RealtimeBaseModel[AzureVoiceLiveEvents]):  # type: ignore[m
         await self._transport.establish()
         self._transport.spawn(self._watch())
         self._transport.spawn(self._speaker.feed())
+        self._transport.spawn(self._avatar.run())
 
     def _prepare_audio(self) -> None:
         """Fix the input declaration and the output format for the whole call."""

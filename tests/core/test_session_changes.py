@@ -110,6 +110,21 @@ def test_a_text_only_session_sends_no_voice_and_no_echo_cancellation() -> None:
     assert session["modalities"] == ["text"]
 
 
+def test_hybrid_tts_drops_what_only_the_service_voice_has() -> None:
+    """In HYBRID_TTS the framework's TTS speaks: no avatar, visemes or word timings."""
+    from videosdk_plugins_azure.config import Avatar
+
+    config = AzureVoiceLiveConfig(
+        avatar=Avatar(character="lisa"), visemes=True, word_timestamps=True
+    )
+    spec = SessionSpec(config, model="gpt-realtime", text_only=True)
+    session = spec.update_event(context_instructions="Hi.", replaying=False)["session"]
+    assert session["modalities"] == ["text"]
+    assert "avatar" not in session
+    assert "animation" not in session
+    assert "output_audio_timestamp_types" not in session
+
+
 def test_unknown_extra_session_keys_are_named_once(caplog: pytest.LogCaptureFixture) -> None:
     config = AzureVoiceLiveConfig(extra_session={"model_provider": "x", "temperature": 0.8})
     with caplog.at_level(logging.WARNING, logger="videosdk_plugins_azure"):

@@ -188,21 +188,24 @@ SESSION = shape(
     avatar=JSON,
     input_audio_echo_cancellation=shape(type=WORDS),
 )
-SESSIONS = st.sampled_from(
-    [
-        {},
-        {"modalities": ["text"]},
-        {"input_audio_transcription": {"model": "whisper-1"}},
-        {"turn_detection": {"type": "server_vad", "silence_duration_ms": 200}},
-        {"turn_detection": None},
-        {"input_audio_format": "g711_ulaw"},
-        {"output_audio_format": "g711_alaw", "voice": "alloy"},
-        {"output_audio_timestamp_types": ["word"], "animation": {"outputs": ["viseme_id"]}},
-        {"tools": [{"type": "function", "name": "get_weather", "parameters": {}}]},
-        {"interim_response": {"type": "static_interim_response", "texts": ["One moment."]}},
-        {"max_response_output_tokens": 3},
-    ]
-) | SESSION
+SESSIONS = (
+    st.sampled_from(
+        [
+            {},
+            {"modalities": ["text"]},
+            {"input_audio_transcription": {"model": "whisper-1"}},
+            {"turn_detection": {"type": "server_vad", "silence_duration_ms": 200}},
+            {"turn_detection": None},
+            {"input_audio_format": "g711_ulaw"},
+            {"output_audio_format": "g711_alaw", "voice": "alloy"},
+            {"output_audio_timestamp_types": ["word"], "animation": {"outputs": ["viseme_id"]}},
+            {"tools": [{"type": "function", "name": "get_weather", "parameters": {}}]},
+            {"interim_response": {"type": "static_interim_response", "texts": ["One moment."]}},
+            {"max_response_output_tokens": 3},
+        ]
+    )
+    | SESSION
+)
 """Valid sessions of several kinds, and fuzzed ones."""
 RESPONSE = shape(
     **SHARED,
@@ -273,8 +276,9 @@ def typed(kind: str) -> st.SearchStrategy[dict[str, Any]]:
     own = st.one_of(complete, complete, st.fixed_dictionaries({}, optional=dict(fields)))
     stray = st.just({}) | st.dictionaries(KEYS, JSON, max_size=1)
     event_id = st.just({}) | st.fixed_dictionaries({"event_id": TEXT | JSON})
-    return st.builds(lambda *parts: {"type": kind, **parts[0], **parts[1], **parts[2]},
-                     own, stray, event_id)
+    return st.builds(
+        lambda *parts: {"type": kind, **parts[0], **parts[1], **parts[2]}, own, stray, event_id
+    )
 
 
 UNTYPED = st.builds(
@@ -293,8 +297,10 @@ own fields), also the SDK's other client types, and events with a wrong or no ty
 STEPS = st.lists(CLIENT_EVENTS | st.just(FINISH), min_size=1, max_size=12)
 """What a fuzz run sends: events, and points where a streamed response completes."""
 
-JUNK_FRAMES = st.binary(max_size=64) | st.text(CHARS, max_size=64) | st.builds(
-    lambda depth: "[" * depth + "]" * depth, st.integers(60, 200_000)
+JUNK_FRAMES = (
+    st.binary(max_size=64)
+    | st.text(CHARS, max_size=64)
+    | st.builds(lambda depth: "[" * depth + "]" * depth, st.integers(60, 200_000))
 )
 """Frames that are not events at all: bytes, text, nesting past any limit."""
 
@@ -308,4 +314,3 @@ def reconfigure(session: Mapping[str, Any]) -> dict[str, Any]:
     fixed = ("input_audio_format", "input_audio_sampling_rate")
     keep = {key: session[key] for key in fixed if key in session}
     return {"type": "session.update", "session": {**keep, "turn_detection": None}}
-

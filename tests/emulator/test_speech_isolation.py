@@ -181,9 +181,13 @@ async def test_the_speech_pool_is_bounded_and_shut_down_on_close(held: HeldVoice
         return [t for t in threading.enumerate() if t.name.startswith("voicelive-emulator-speech")]
 
     limits = ServerLimits(speech_workers=1)
-    async with VoiceLiveEmulator(
-        api_key=KEY, speed=math.inf, tts="synthetic", model_latency=0, limits=limits
-    ) as emu, raw_ws(emu) as a, raw_ws(emu) as b:
+    async with (
+        VoiceLiveEmulator(
+            api_key=KEY, speed=math.inf, tts="synthetic", model_latency=0, limits=limits
+        ) as emu,
+        raw_ws(emu) as a,
+        raw_ws(emu) as b,
+    ):
         await a.send_json(spoken(fresh("First.")))
         await b.send_json(spoken(fresh("Second.")))
         await held.wait_entered()

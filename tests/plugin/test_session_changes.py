@@ -32,6 +32,7 @@ async def emu(request: pytest.FixtureRequest) -> AsyncIterator[VoiceLiveEmulator
     ) as emulator:
         yield emulator
 
+
 CONFIG: dict[str, Any] = {"voice": "en-US-Ava:DragonHDLatestNeural"}
 
 

@@ -19,7 +19,8 @@ Conventions:
 Modules: :mod:`._model` (the config dataclass), :mod:`._turns` (turn detection),
 :mod:`._voice` (voices), :mod:`._mcp` (MCP servers), :mod:`._session` (building the
 ``session.update``), :mod:`._checks` (the plugin's wording of the shared checks),
-:mod:`._vendor` (the vendor plugin's field spellings, mapped and deprecated).
+:mod:`._vendor` (the vendor plugin's field spellings, mapped and deprecated),
+:mod:`._avatar` (the avatar shown in the meeting).
 Protocol facts (enums, ranges, voice sets) live in :mod:`..protocol` and are
 re-exported here where users have imported them from this module.
 """
@@ -37,6 +38,7 @@ from ..protocol.models import (
 from ..protocol.session import NoiseReduction, ReasoningEffort, ToolChoiceLiteral
 from ..protocol.turns import EouModel, EouThresholdLevel, TurnDetectionType
 from ..protocol.voices import DEFAULT_VOICE, OPENAI_VOICES, REALTIME_NATIVE_VOICES, VoiceType
+from ._avatar import Avatar, AvatarVideo, avatar_video
 from ._mcp import McpServer
 from ._model import AzureVoiceLiveConfig
 from ._session import build_session, resolve_transcription_model
@@ -53,6 +55,8 @@ __all__ = [
     "REALTIME_NATIVE_VOICES",
     "TRANSCRIPTION_MODELS",
     "VENDOR_FIELDS",
+    "Avatar",
+    "AvatarVideo",
     "AzureVoiceLiveConfig",
     "EndOfUtterance",
     "EouModel",
@@ -66,6 +70,7 @@ __all__ = [
     "TurnDetection",
     "TurnDetectionType",
     "VoiceType",
+    "avatar_video",
     "build_session",
     "is_gpt_realtime_model",
     "output_format_for_rate",

@@ -24,6 +24,7 @@ from ..protocol.session import (
     ToolChoiceLiteral,
 )
 from ..protocol.voices import DEFAULT_VOICE, VoiceType
+from ._avatar import Avatar, check_avatar
 from ._checks import CHECKS, fail, freeze, plain_string, text_tuple
 from ._mcp import McpServer
 from ._turns import TurnDetection
@@ -92,6 +93,8 @@ class AzureVoiceLiveConfig:
 
     word_timestamps: bool = False
     visemes: bool = False
+    avatar: Avatar | vl.AvatarConfig | None = None
+    """The avatar the service renders; the plugin publishes it as the agent's video track."""
 
     temperature: float | None = None
     max_response_output_tokens: int | Literal["inf"] | None = None
@@ -175,9 +178,10 @@ class AzureVoiceLiveConfig:
             raise fail("modalities", f"must be ['text', 'audio'] or ['text'] (got {list(values)})")
         freeze(self, "modalities", values)
         if not self.audio_output:
-            for name in ("word_timestamps", "visemes"):
+            for name in ("word_timestamps", "visemes", "avatar"):
                 if getattr(self, name):
                     raise fail(name, "needs audio output (add 'audio' to modalities)")
+        check_avatar(self.avatar)
 
     def _validate_audio_processing(self) -> None:
         detection = self.turn_detection

@@ -14,6 +14,7 @@ from azure.ai.voicelive import models as vl
 from ..protocol.audio import OUTPUT_AUDIO_FORMATS, PCM16, PCM16_INPUT_RATES
 from ..protocol.models import default_transcription_model, temperature_range
 from ..protocol.session import TOOL_CHOICE_LITERALS
+from ._avatar import sdk_avatar
 from ._checks import CHECKS, fail
 from ._model import AzureVoiceLiveConfig
 from ._turns import TurnDetection
@@ -125,6 +126,8 @@ def _audio_fields(
         fields["output_audio_timestamp_types"] = ["word"]
     if config.visemes:
         fields["animation"] = vl.Animation(outputs=["viseme_id"])
+    if config.avatar is not None and config.audio_output:
+        fields["avatar"] = sdk_avatar(config.avatar)
     return fields
 
 

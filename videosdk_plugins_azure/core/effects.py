@@ -46,6 +46,7 @@ __all__ = [
     "StartTool",
     "SyncAgent",
     "TextDelta",
+    "VideoPiece",
 ]
 
 
@@ -205,6 +206,17 @@ class CloseSocket:
     """Close the current socket without recovering (after a fatal error)."""
 
 
+@dataclass(frozen=True, slots=True)
+class VideoPiece:
+    """A piece of the avatar's MP4 stream for the decoder (see :mod:`.avatar`)."""
+
+    data: bytes
+    response_id: str | None
+    """The answer being generated when the piece arrived (``None``: no answer)."""
+    stream: int
+    """Which connection's stream (each connection's video starts a new MP4)."""
+
+
 Effect: TypeAlias = (
     Send
     | SendAudio
@@ -222,6 +234,7 @@ Effect: TypeAlias = (
     | Boundary
     | Reconnect
     | CloseSocket
+    | VideoPiece
 )
 
 

@@ -19,6 +19,7 @@ from azure.ai.voicelive import models as m
 from ..errors import VoiceLiveError
 from ..protocol.errors import ErrorRoute, route
 from ..tools import ToolResult
+from .avatar import AVATAR_HANDLERS
 from .effects import (
     AudioDelta,
     CloseSocket,
@@ -355,6 +356,7 @@ HANDLERS: dict[str, Handler] = {
     _T.RESPONSE_ANIMATION_VISEME_DELTA: _viseme,
     _T.RESPONSE_FUNCTION_CALL_ARGUMENTS_DONE: _function_call_done,
     **MCP_HANDLERS,
+    **AVATAR_HANDLERS,
 }
 """Server event type → handler. Other events are ignored (logged once per type at debug)."""
 

@@ -53,9 +53,15 @@ class SessionSpec:
 
     @property
     def session_config(self) -> AzureVoiceLiveConfig:
-        """The config the session is built from (text-only when :attr:`text_only`)."""
+        """The config the session is built from (text-only when :attr:`text_only`).
+
+        Text-only drops what only a voice has: visemes, word timings and the
+        avatar (in ``HYBRID_TTS`` the framework's TTS speaks, not the service).
+        """
         if self.text_only and "audio" in self.config.modalities:
-            return replace(self.config, modalities=("text",))
+            return replace(
+                self.config, modalities=("text",), avatar=None, visemes=False, word_timestamps=False
+            )
         return self.config
 
     @property

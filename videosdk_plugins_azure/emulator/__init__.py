@@ -18,6 +18,8 @@ Real sessions can be recorded and replayed offline as cassettes
 ``record`` / ``replay`` subcommands of the same command.
 """
 
+from ._avatar_face import mouth_opening
+from ._avatar_sync import LipSync, lip_sync
 from ._context import EmulatorSettings
 from ._faults import FaultRule, Faults
 from ._limits import ServerLimits
@@ -40,6 +42,7 @@ __all__ = [
     "FaultRule",
     "Faults",
     "FunctionCall",
+    "LipSync",
     "McpCall",
     "PendingTurn",
     "RecordingProxy",
@@ -50,5 +53,7 @@ __all__ = [
     "Turn",
     "VoiceLiveEmulator",
     "echo_reply",
+    "lip_sync",
+    "mouth_opening",
     "synthesize",
 ]

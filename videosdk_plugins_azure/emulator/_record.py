@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from ..protocol.events import AUDIO_PAYLOAD_FIELDS
+from ..protocol.events import MEDIA_PAYLOAD_FIELDS
 from ._delegate import Delegated
 from ._event_log import EventLog, LogBounds
 
@@ -46,10 +46,10 @@ def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
 
 
 def slim(event: Mapping[str, Any], *, keep_audio: bool) -> dict[str, Any]:
-    """A copy of ``event`` fit for the record (audio replaced by its size)."""
+    """A copy of ``event`` fit for the record (audio and video replaced by their size)."""
     copy = dict(event)
     kind = copy.get("type")
-    field = AUDIO_PAYLOAD_FIELDS.get(kind) if isinstance(kind, str) else None
+    field = MEDIA_PAYLOAD_FIELDS.get(kind) if isinstance(kind, str) else None
     if field and not keep_audio and isinstance(copy.get(field), str):
         copy[field] = f"<{len(copy[field]) * 3 // 4} bytes>"
     return copy

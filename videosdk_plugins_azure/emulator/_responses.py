@@ -34,6 +34,7 @@ from typing import Any
 
 from ..protocol.events import ServerEvent, event
 from . import _codec, _response_events, _speech
+from ._avatar_stream import ResponseVideo, response_video
 from ._errors import ProtocolError
 from ._mcp import McpStep
 from ._response_stream import (
@@ -277,16 +278,33 @@ class ResponseGenerator(ResponseStream):
     # chunk they start in, so a client that plays as it receives sees text and sound together.
 
     async def _stream_audio(self, text: str, ids: Ids) -> None:
+        """The reply's speech, and with an avatar its video (finished even on a cancel)."""
+        rate = _codec.OUTPUT_FORMATS[self._r.plan.output_audio_format][1]
+        samples = await self._interruptible(self._host.synthesize(text, rate))
+        self._audio_ms_total = len(samples) * 1000.0 / rate
+        video = response_video(self._host, samples, rate, ids["output_index"])
+        try:
+            await self._stream_chunks(text, samples, ids, video)
+        except Cancelled:
+            if video is not None:
+                await video.finish()
+            raise
+        if video is not None:
+            await video.finish()
+
+    async def _stream_chunks(
+        self, text: str, samples: Any, ids: Ids, video: ResponseVideo | None
+    ) -> None:
+        """The audio in ``chunk_ms`` deltas, paced; each chunk's video goes out before it."""
         host, response = self._host, self._r
         settings, plan = host.settings, response.plan
         speed, chunk_ms = settings.speed, settings.chunk_ms
         encoding, rate = _codec.OUTPUT_FORMATS[plan.output_audio_format]
-        samples = await self._interruptible(host.synthesize(text, rate))
-        total_ms = len(samples) * 1000.0 / rate
-        self._audio_ms_total = total_ms
-        words = _speech.word_timings(text, total_ms)
+        words = _speech.word_timings(text, self._audio_ms_total)
         visemes = (
-            _speech.visemes(text, total_ms) if _response_events.visemes_on(host.session) else []
+            _speech.visemes(text, self._audio_ms_total)
+            if _response_events.visemes_on(host.session)
+            else []
         )
         chunk = max(1, rate * chunk_ms // 1000)
         loop = asyncio.get_running_loop()
@@ -298,6 +316,8 @@ class ResponseGenerator(ResponseStream):
             self._check()
             end = min(len(samples), start + chunk)
             end_ms = end * 1000.0 / rate
+            if video is not None:
+                await video.send_until(end_ms)
             next_word = await self._send_words(ids, words, next_word, end_ms)
             last_chunk = end == len(samples)
             next_viseme = await self._send_visemes(ids, visemes, next_viseme, end_ms, last_chunk)

@@ -41,6 +41,7 @@ from ..protocol.session import (
 )
 from ..protocol.session import SESSION_FIELDS as SESSION_KEYS
 from ._conversation import validate_item
+from ._session_avatar import AVATAR
 from ._session_tools import tool_choice, tools
 from ._session_turns import TURN_DETECTION
 from ._session_voice import modalities, voice
@@ -200,7 +201,7 @@ _SESSION_RULES: Mapping[str, Check] = {
     "input_audio_transcription": _TRANSCRIPTION,
     "output_audio_timestamp_types": subset_of(TIMESTAMP_TYPES),
     "animation": _ANIMATION,
-    "avatar": any_object,
+    "avatar": AVATAR,
     "include": subset_of(INCLUDE_OPTIONS),
     "parallel_tool_calls": boolean,
     "max_response_output_tokens": _max_tokens,

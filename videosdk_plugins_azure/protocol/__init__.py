@@ -12,6 +12,7 @@ responsibility:
 * :mod:`.checks`: the validation kit both sides build their checks from;
 * :mod:`.text`: how a transcript is cut when its audio is truncated;
 * :mod:`.net`: which hosts count as this machine.
+* :mod:`.avatar`: ``AvatarConfig``'s rules and what its video stream is.
 
 The most used names are re-exported here.
 """

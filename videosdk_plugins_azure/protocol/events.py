@@ -30,6 +30,7 @@ from azure.ai.voicelive.models import ClientEventType, ServerEventType
 __all__ = [
     "AUDIO_PAYLOAD_FIELDS",
     "CLIENT_EVENT_TYPES",
+    "MEDIA_PAYLOAD_FIELDS",
     "RATE_LIMITS_UPDATED",
     "SERVER_EVENT_TYPES",
     "ClientEvent",
@@ -72,6 +73,14 @@ AUDIO_PAYLOAD_FIELDS: Final[Mapping[str, str]] = MappingProxyType(
 These two events are most of the traffic by volume; logs and event records keep the
 payload's size instead of the payload, which this table lets them find.
 """
+
+MEDIA_PAYLOAD_FIELDS: Final[Mapping[str, str]] = MappingProxyType(
+    {**AUDIO_PAYLOAD_FIELDS, ServerEventType.RESPONSE_VIDEO_DELTA.value: "delta"}
+)
+"""Event type → the field holding base64 media: the audio events and the avatar's video.
+
+Event records keep each payload's size, not the payload, unless asked to keep
+audio: an avatar's video is larger still than its voice."""
 
 
 def wire_type(kind: EventType) -> str:

@@ -45,11 +45,8 @@ __all__ = ["LocalRoom"]
 logger = logging.getLogger(__name__)
 
 _WAKE_INTERVAL = 0.05
-"""Upper bound between predicate checks in :meth:`LocalRoom.wait_for`.
-
-Recorded events and output frames wake waiters at once; this bound only matters
-for predicates over state the room does not observe (e.g. a plugin attribute).
-"""
+"""Upper bound between predicate checks in :meth:`LocalRoom.wait_for`, for state
+the room does not observe (events and output frames wake waiters at once)."""
 
 
 class LocalRoom:
@@ -356,6 +353,11 @@ class LocalRoom:
     def track(self) -> Any:
         """The agent's output track (a ``TeeCustomAudioStreamTrack``), once the room is open."""
         return self._speaker.track
+
+    @property
+    def video_track(self) -> Any:
+        """The agent's video track (the avatar's), or None when the model publishes none."""
+        return getattr(self.model, "video_track", None)
 
     @property
     def output_errors(self) -> int:
