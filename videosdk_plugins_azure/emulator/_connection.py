@@ -213,7 +213,8 @@ class ConnectionHandler:
         """Serve frames until the socket closes or the client has been silent too long.
 
         The setup deadline runs from the upgrade (frames that configure nothing do
-        not extend it); the idle one restarts with each frame.
+        not extend it, and a client that never stops sending is still closed once
+        it has passed); the idle one restarts with each frame.
         """
         limits = self._ctx.settings.limits
         loop = asyncio.get_running_loop()
@@ -224,8 +225,9 @@ class ConnectionHandler:
             else:
                 wait, reason = setup_deadline - loop.time(), "setup timeout"
             try:
-                # aiohttp reads a timeout of 0 as "none": a deadline passed is 1 ms away
-                message = await self._ws.receive(timeout=timeout_or_none(max(wait, 1e-3)))
+                if wait <= 0:
+                    raise TimeoutError
+                message = await self._ws.receive(timeout=timeout_or_none(wait))
             except TimeoutError:
                 log.info("closing connection %d: %s", self.record.index, reason)
                 await self.close(1008, reason)
