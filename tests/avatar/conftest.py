@@ -14,7 +14,8 @@ import pytest
 from azure.ai.voicelive import models as m
 from azure.ai.voicelive.aio import VoiceLiveConnection
 
-from tests.emulator.conftest import KEY, recv_until, sdk
+# emu: the emulator tests' own (unpaced, instant model, synthetic voice), shared here
+from tests.emulator.conftest import KEY, emu, recv_until, sdk  # noqa: F401
 from videosdk_plugins_azure.avatar import DecodedFrame, StreamDecoder
 from videosdk_plugins_azure.emulator import VoiceLiveEmulator, mouth_opening
 
@@ -41,15 +42,6 @@ AVATAR: dict[str, Any] = {
     "output_protocol": "websocket",
     "video": {"resolution": {"width": SIZE[0], "height": SIZE[1]}},
 }
-
-
-@pytest.fixture
-async def emu() -> AsyncIterator[VoiceLiveEmulator]:
-    """Unpaced, instant model, synthetic voice: video and audio as fast as they encode."""
-    async with VoiceLiveEmulator(
-        api_key=KEY, speed=math.inf, tts="synthetic", model_latency=0
-    ) as emulator:
-        yield emulator
 
 
 @pytest.fixture
