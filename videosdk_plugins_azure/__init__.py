@@ -5,10 +5,7 @@
 The local Voice Live emulator lives in :mod:`videosdk_plugins_azure.emulator` and
 the offline test harness in :mod:`videosdk_plugins_azure.testing`.
 
-The public names are imported on first use: pytest imports this package in every
-run to load the plugin (:mod:`.testing.pytest_plugin`), and importing the
-framework there would cost every unrelated suite seconds, and its import-time
-warnings would fail suites that turn warnings into errors.
+The public names are imported on first use (why: :mod:`._lazy`).
 """
 
 # First, and on its own: on a Python the framework cannot import on, importing
