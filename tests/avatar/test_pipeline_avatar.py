@@ -10,6 +10,7 @@ both stamped on the monotonic clock.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import math
 from collections.abc import AsyncIterator, Sequence
@@ -136,10 +137,11 @@ async def test_a_barge_in_freezes_the_picture_with_the_sound_and_the_next_answer
 def _segments(room: LocalRoom, since: float) -> list[tuple[float, float]]:
     """Stretches of the agent's voice after ``since`` (apart by more than 0.3 s of quiet).
 
-    The first is the interrupted answer's last stretch (``since`` falls in it)."""
+    The first is the interrupted answer's last stretch: the one playing just before
+    ``since``. Its sound may already be cut when ``since`` is stamped, so the search
+    starts from the last voiced frame before it, not from the first one after."""
     stamps = [t for t, f in room.output_frames if _voiced(f)]
-    first = next((i for i, t in enumerate(stamps) if t >= since), len(stamps))
-    start = first
+    start = max(bisect.bisect_left(stamps, since) - 1, 0)
     while start > 0 and stamps[start] - stamps[start - 1] <= 0.3:
         start -= 1
     out: list[tuple[float, float]] = []
