@@ -119,8 +119,9 @@ async def output_latency(kind: str, deltas: int, speed: float = 2.0) -> dict[str
     """Figure 3 for one plugin: per-delta latency into the output track, in ms."""
     text = reply_of_length(deltas * 0.02 + 0.5)
     clock, probe = ServerClock(), TrackProbe()
-    with clock.installed(), probe.installed():
+    with probe.installed():
         async with _emulator(speed, 20, text) as emu:
+            clock.watch(emu)
             model = make_model(kind, emu.endpoint)
             async with _room(model) as room:
                 await room.play(speech(QUESTION, OUTPUT_RATE), rate=OUTPUT_RATE)
@@ -175,8 +176,9 @@ async def first_audio(kind: str, turns: int) -> dict[str, Any]:
     question = speech(QUESTION, OUTPUT_RATE)
     rng = np.random.default_rng(7)
     clock, probe = ServerClock(), TrackProbe()
-    with clock.installed(), probe.installed():
+    with probe.installed():
         async with _emulator(1.0, 100, TTFA_REPLY) as emu:
+            clock.watch(emu)
             model = make_model(kind, emu.endpoint)
             async with _room(model) as room:
                 for turn in range(turns):
@@ -220,8 +222,9 @@ async def barge_in(kind: str, count: int) -> dict[str, Any]:
     """Figure 5 for one plugin: ``count`` consecutive barge-ins in one session."""
     question, barge = speech(QUESTION, OUTPUT_RATE), speech(BARGE, OUTPUT_RATE)
     clock, probe = ServerClock(keep_audio=True), TrackProbe()
-    with clock.installed(), probe.installed():
+    with probe.installed():
         async with _emulator(math.inf, 100, LONG_REPLY, numbered=True) as emu:
+            clock.watch(emu)
             model = make_model(kind, emu.endpoint)
             async with _room(model) as room:
                 await room.play(question, rate=OUTPUT_RATE)

@@ -5,14 +5,14 @@
 * :class:`TrackProbe` stamps the agent's output track: when audio bytes have
   become frames in its buffer, and what every ``interrupt()`` flushed.
 
-Both patch a class for the duration of a ``with`` block and restore it after, so
-they observe the real framework and the real emulator without changing either.
+The clock listens through the emulator's public observer hook. The probe patches the
+framework's track class for the duration of a ``with`` block and restores it after,
+so it observes the real framework without changing it.
 """
 
 from __future__ import annotations
 
 import contextlib
-import inspect
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,22 +20,7 @@ from typing import Any
 
 from .common import b64_size
 
-__all__ = ["RECORD_METHOD", "Interrupt", "ServerClock", "Stamp", "TrackProbe", "queued_samples"]
-
-RECORD_METHOD = "_record"
-"""The emulator's per-event record method, which runs right after each frame is written."""
-
-
-def _positions(method: Any, names: tuple[str, ...]) -> list[int]:
-    """Where each of ``names`` sits among ``method``'s arguments after ``self``."""
-    params = [p.name for p in inspect.signature(method).parameters.values()][1:]
-    missing = [n for n in names if n not in params]
-    if missing:
-        raise RuntimeError(
-            f"the emulator's {RECORD_METHOD}{inspect.signature(method)} has no {missing}: "
-            "ServerClock needs the event and its source"
-        )
-    return [params.index(n) for n in names]
+__all__ = ["Interrupt", "ServerClock", "Stamp", "TrackProbe", "queued_samples"]
 
 
 @dataclass
@@ -57,39 +42,22 @@ class ServerClock:
 
     The emulator records each server event only after ``send_str`` has handed
     the frame to the socket, so stamping at the record is stamping at the
-    write. Audio payloads are kept only when ``keep_audio`` is set.
-
-    The emulator has no public send hook, so the clock wraps the record method
-    (:data:`RECORD_METHOD`). The wrapper passes every argument through untouched
-    and finds ``source`` and ``event`` by name, located once when it is installed:
-    a new parameter cannot break it, and a renamed one fails at install with a
-    clear error instead of inside the emulator's send path.
+    write (:meth:`VoiceLiveEmulator.observe`). Audio payloads are kept only when
+    ``keep_audio`` is set.
     """
 
     def __init__(self, keep_audio: bool = False) -> None:
         self.stamps: list[Stamp] = []
         self.keep_audio = keep_audio
 
-    @contextlib.contextmanager
-    def installed(self) -> Iterator[ServerClock]:
-        from videosdk_plugins_azure.emulator import EmulatorConnection
+    def watch(self, emulator: Any) -> None:
+        """Stamp ``emulator``'s server events from now on, for as long as it runs."""
 
-        original = getattr(EmulatorConnection, RECORD_METHOD)
-        source_at, event_at = _positions(original, ("source", "event"))
-        clock = self
-
-        async def record(conn: Any, *args: Any, **kwargs: Any) -> Any:
-            source = args[source_at] if len(args) > source_at else kwargs.get("source")
+        def observe(connection: Any, source: str, event: Any) -> None:
             if source == "server":
-                event = args[event_at] if len(args) > event_at else kwargs["event"]
-                clock._note(conn.index, event)
-            return await original(conn, *args, **kwargs)
+                self._note(connection.index, event)
 
-        setattr(EmulatorConnection, RECORD_METHOD, record)
-        try:
-            yield self
-        finally:
-            setattr(EmulatorConnection, RECORD_METHOD, original)
+        emulator.observe(observe)
 
     def _note(self, connection: int, event: dict[str, Any]) -> None:
         now = time.monotonic()

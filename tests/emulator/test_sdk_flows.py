@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import math
+from collections.abc import Mapping
+from typing import Any
 
 import aiohttp
 import numpy as np
@@ -13,7 +15,12 @@ from azure.ai.voicelive import models as m
 from azure.ai.voicelive.aio import ConnectionClosed, ConnectionError
 from azure.core.credentials import AzureKeyCredential
 
-from videosdk_plugins_azure.emulator import FunctionCall, Turn, VoiceLiveEmulator
+from videosdk_plugins_azure.emulator import (
+    EmulatorConnection,
+    FunctionCall,
+    Turn,
+    VoiceLiveEmulator,
+)
 
 from .conftest import KEY, MODEL, quiet, recv_until, scenario, sdk, speech, stream, types
 
@@ -83,6 +90,33 @@ async def test_handshake_with_key_records_query_and_redacts_credentials(
     assert record.auth == "api-key"
     assert KEY not in repr(record.headers)
     assert record.headers["api-key"] == "<redacted>"
+
+
+async def test_an_observer_sees_both_sides_in_order_with_audio_until_it_stops(
+    emu: VoiceLiveEmulator,
+) -> None:
+    seen: list[tuple[int, str, str, bool]] = []
+
+    def observe(connection: EmulatorConnection, source: str, event: Mapping[str, Any]) -> None:
+        seen.append((connection.index, source, str(event["type"]), bool(event.get("audio"))))
+
+    stop = emu.observe(observe)
+    async with sdk(emu) as conn:
+        await recv_until(conn, "session.created")
+        await conn.session.update(session=m.RequestSession(instructions="hi"))
+        await recv_until(conn, "session.updated")
+        await conn.input_audio_buffer.append(audio=base64.b64encode(bytes(960)).decode())
+        await emu.connections[0].wait_for("input_audio_buffer.append")
+        stop()
+        await conn.session.update(session=m.RequestSession(instructions="again"))
+        await recv_until(conn, "session.updated")
+    assert seen == [
+        (0, "server", "session.created", False),
+        (0, "client", "session.update", False),
+        (0, "server", "session.updated", False),
+        (0, "client", "input_audio_buffer.append", True),  # the audio, whatever is kept
+    ]
+    assert emu.connections[0].events("session.update")[1]["session"]["instructions"] == "again"
 
 
 async def test_wrong_or_missing_key_is_401_before_upgrade(emu: VoiceLiveEmulator) -> None:

@@ -23,7 +23,7 @@ from ._avatar_sync import LipSync, lip_sync
 from ._context import EmulatorSettings
 from ._faults import FaultRule, Faults
 from ._limits import ServerLimits
-from ._record import ConnectionControls, ConnectionStats, EmulatorConnection
+from ._record import ConnectionControls, ConnectionStats, EmulatorConnection, EventObserver
 from ._scenario import FunctionCall, McpCall, ReplyContext, Scenario, Turn, echo_reply
 from ._server import VoiceLiveEmulator
 from ._speech import synthesize
@@ -39,6 +39,7 @@ __all__ = [
     "ConnectionStats",
     "EmulatorConnection",
     "EmulatorSettings",
+    "EventObserver",
     "FaultRule",
     "Faults",
     "FunctionCall",

@@ -30,12 +30,17 @@ __all__ = [
     "ConnectionControls",
     "ConnectionStats",
     "EmulatorConnection",
+    "EventObserver",
     "Source",
     "redact_headers",
     "slim",
 ]
 
 Source = Literal["client", "server"]
+
+EventObserver = Callable[["EmulatorConnection", Source, Mapping[str, Any]], None]
+"""Told of every event as it is recorded: the connection, which side sent it, and the
+event itself (audio included, whatever the record keeps)."""
 
 _REDACTED_HEADERS = frozenset({"api-key", "authorization", "ocp-apim-subscription-key"})
 
@@ -121,6 +126,7 @@ class EmulatorConnection:
         keep_audio: bool = False,
         bounds: LogBounds | None = None,
         on_closed: Callable[[EmulatorConnection], None] | None = None,
+        observers: list[EventObserver] | None = None,
     ) -> None:
         self.index = index
         self.path = path
@@ -142,6 +148,7 @@ class EmulatorConnection:
         self._closed = asyncio.Event()
         self._controls: ConnectionControls | None = None
         self._on_closed = on_closed
+        self._observers = observers if observers is not None else []
 
     # -- recording (package-internal: called by the socket handler) ---------------------
 
@@ -155,6 +162,8 @@ class EmulatorConnection:
         else:
             size -= sum(len(event[k]) for k in kept if kept[k] is not event[k])
         self._logs[source].add(kept, max(size, 16))
+        for observe in self._observers:
+            observe(self, source, event)
         async with self._changed:
             self._changed.notify_all()
 

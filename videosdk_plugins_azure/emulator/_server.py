@@ -18,6 +18,7 @@ import asyncio
 import itertools
 import logging
 import math
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from os import PathLike
 
@@ -33,7 +34,7 @@ from ._handshake import Credentials, agent_from_query, error_body
 from ._latency import DEFAULT_LATENCY_JITTER, DEFAULT_MODEL_LATENCY, DEFAULT_SEED
 from ._limits import ServerLimits
 from ._loopback import LoopbackServer, LoopbackService
-from ._record import EmulatorConnection
+from ._record import EmulatorConnection, EventObserver
 from ._scenario import Scenario
 from ._turns import ToolTurnRegistry
 
@@ -149,6 +150,18 @@ class VoiceLiveEmulator(LoopbackService):
         self._ids: dict[str, itertools.count[int]] = {}
         self._new_connection = asyncio.Condition()
         self._speech: ThreadPoolExecutor | None = None
+        self._observers: list[EventObserver] = []
+
+    def observe(self, observer: EventObserver) -> Callable[[], None]:
+        """Have ``observer`` told of every event either side sends, on every connection.
+
+        A server event is recorded once its frame is handed to the socket, and a client
+        event once it is parsed, so an observer that reads the clock stamps the write
+        and the arrival. It runs inside the emulator's send path: it must be quick and
+        must not raise. Returns the function that stops it.
+        """
+        self._observers.append(observer)
+        return lambda: self._observers.remove(observer)
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -268,6 +281,7 @@ class VoiceLiveEmulator(LoopbackService):
             keep_audio=self.record_audio,
             bounds=bounds,
             on_closed=self._forget_closed,
+            observers=self._observers,
         )
         self.accepted += 1
         self.connections.append(record)
