@@ -11,6 +11,13 @@ Each delta size is one step of :mod:`.schedule` (settle, then ``repeats`` window
 noisy ones measured again) with a fresh emulator. The figure is process CPU ms per
 call-second, median and spread; the report reads it as ratios to the vendor's and
 to the floor client's, measured the same way in the same run.
+
+The runner takes the repeats in rounds (:func:`rounds_order`, :func:`merge_rounds`):
+one window per client and delta size per round, the clients in a rotating order. A
+shared machine's speed drifts over minutes (another guest on the host, which no
+process list inside this one shows); measured client after client, that drift
+lands on one client's numbers and not the other's. Taken in rounds, every client
+sees each stretch of the run.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from .load import Caller, DrivenSession, EmulatorProcess
 from .schedule import Plan, collect, summarize
 from .window import measure_window, say
 
-__all__ = ["DELTAS_MS", "run"]
+__all__ = ["DELTAS_MS", "merge_rounds", "rounds_order", "run"]
 
 DELTAS_MS = (20, 40, 100)
 """The delta sizes measured by default (ms of 24 kHz audio per ``response.audio.delta``)."""
@@ -62,3 +69,37 @@ async def run(kind: str, calls: int, deltas_ms: Sequence[int], plan: Plan) -> di
         "plan": plan.describe(),
         "by_delta": by_delta,
     }
+
+
+def rounds_order(kinds: Sequence[str], round_index: int) -> list[str]:
+    """The clients of one round, rotated by the round's index so none is always first."""
+    shift = round_index % len(kinds) if kinds else 0
+    return list(kinds[shift:]) + list(kinds[:shift])
+
+
+def merge_rounds(rounds: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """One figure from rounds of one window each: every step's windows, re-summarized.
+
+    ``rounds`` are the runner's per-round results (client → :func:`run`'s result). A
+    client whose worker failed in some round keeps the windows of the others.
+    """
+    merged: dict[str, Any] = {}
+    kinds = {kind for one in rounds for kind in one}
+    for kind in sorted(kinds):
+        results = [one[kind] for one in rounds if "by_delta" in one.get(kind, {})]
+        if not results:
+            merged[kind] = next(one[kind] for one in rounds if kind in one)
+            continue
+        first = results[0]
+        by_delta: dict[str, Any] = {}
+        for delta in map(str, first["deltas_ms"]):
+            steps = [r["by_delta"].get(delta) or {} for r in results]
+            kept = [w for step in steps for w in step.get("repeats", [])]
+            if not kept:
+                by_delta[delta] = next(iter(steps), {})
+                continue
+            dropped = [w for step in steps for w in step.get("discarded", [])]
+            by_delta[delta] = summarize(first["calls"], kept, dropped)
+        plan = dict(first["plan"], repeats=len(results), rounds=len(results))
+        merged[kind] = {**first, "by_delta": by_delta, "plan": plan}
+    return merged

@@ -171,9 +171,10 @@ def _stage_steps() -> dict[str, Callable[[bytes, bytes], object]]:
     from videosdk.agents import audio_format
     from videosdk.agents.audio_input import AudioCapability, ProviderAudioInput
 
-    from videosdk_plugins_azure.audio import InputConverter
+    from videosdk_plugins_azure._fast_events import append_text
+    from videosdk_plugins_azure.audio import BlockConverter, InputConverter
 
-    conv = InputConverter(WIRE_RATE, 2, OUTPUT_RATE)
+    blocks = BlockConverter(InputConverter(WIRE_RATE, 2, OUTPUT_RATE))
     batch = bytes(OUTPUT_RATE * 2 * 40 // 1000)
     audio_format.reset()
     vendor_audio = ProviderAudioInput(
@@ -181,8 +182,11 @@ def _stage_steps() -> dict[str, Callable[[bytes, bytes], object]]:
         want_channels=1,
     )
     steps: dict[str, Callable[[bytes, bytes], object]] = {
-        "ours: InputConverter.convert": lambda a, b: (conv.convert(a), conv.convert(b)),
-        "ours: base64 of one 40 ms batch": lambda a, b: base64.b64encode(batch),
+        "ours: BlockConverter.feed (one 40 ms block)": lambda a, b: (
+            blocks.feed(a),
+            blocks.feed(b),
+        ),
+        "ours: append text of one 40 ms batch": lambda a, b: append_text(batch),
         "vendor: framework resampler (ProviderAudioInput)": lambda a, b: (
             vendor_audio.process(a),
             vendor_audio.process(b),

@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import input_cost, quality, report
+from . import call_cpu, input_cost, quality, report
 from .common import FLOOR, OURS, available_plugins, floor_missing, machine, quiet_logging
 from .spawn import Spawner
 
@@ -101,7 +101,7 @@ def parser() -> argparse.ArgumentParser:
         "--plugins", default=None, help="comma-separated subset of ours,vendor (default: both)"
     )
     p.add_argument(
-        "--no-floor", action="store_true", help="leave the floor client out of figures 1 and 8"
+        "--no-floor", action="store_true", help="leave the floor client out of figures 1, 6 and 8"
     )
     return p
 
@@ -125,7 +125,7 @@ class Runner:
         if missing is not None:
             self.notes[FLOOR] = missing
         self.floor = [] if args.no_floor or missing is not None else [FLOOR]
-        """The floor client, when it takes part (figures 1 and 8)."""
+        """The floor client, when it takes part (figures 1, 6 and 8)."""
         self.only = {f.strip() for f in args.only.split(",") if f.strip()}
         self.timings: dict[str, float] = {}
         self.spawner = Spawner(ROOT, self.work, self.log)
@@ -157,6 +157,23 @@ class Runner:
         return {key: cfg[key] for key in ("settle", "window", "repeats", "retries")}
 
     # -- figures -----------------------------------------------------------------------------
+
+    async def _cpu_rounds(self) -> dict[str, Any]:
+        """Figure 8's repeats as rounds of one window per client (see :mod:`.call_cpu`)."""
+        cfg, plan = self.cfg, self._plan()
+        kinds = self.kinds + self.floor
+        rounds = []
+        for i in range(plan["repeats"]):
+            rounds.append(
+                await self.per_plugin(
+                    "cpu",
+                    kinds=call_cpu.rounds_order(kinds, i),
+                    calls=cfg["cpu_calls"],
+                    deltas_ms=cfg["cpu_deltas_ms"],
+                    **{**plan, "repeats": 1},
+                )
+            )
+        return call_cpu.merge_rounds(rounds)
 
     async def _in_process(self, figures: dict[str, Any]) -> None:
         cfg = self.cfg
@@ -190,6 +207,7 @@ class Runner:
                 self._say("figure 6: density (the same bisection for every plugin)")
                 figures["density"] = await self.per_plugin(
                     "density",
+                    kinds=self.kinds + self.floor,
                     start=cfg["density_start"],
                     ceiling=cfg["density_ceiling"],
                     delta_ms=cfg["density_delta_ms"],
@@ -197,14 +215,8 @@ class Runner:
                 )
         if "cpu" in self.only:
             with self._timed("cpu"):
-                self._say("figure 8: CPU per call-second, per delta size")
-                figures["cpu"] = await self.per_plugin(
-                    "cpu",
-                    kinds=self.kinds + self.floor,
-                    calls=cfg["cpu_calls"],
-                    deltas_ms=cfg["cpu_deltas_ms"],
-                    **self._plan(),
-                )
+                self._say("figure 8: CPU per call-second, per delta size (in rounds)")
+                figures["cpu"] = await self._cpu_rounds()
         if "scaleout" in self.only:
             with self._timed("scaleout"):
                 self._say("figure 9: calls across processes on the framework's Worker")

@@ -294,14 +294,38 @@ def test_ratio_targets_read_ours_over_the_other_client() -> None:
 # -- the server clock and the floor client, against the emulator ----------------------------------
 
 
-def test_the_server_clock_refuses_a_record_hook_it_cannot_read() -> None:
-    from benchmarks.probes import _positions
+def test_cpu_rounds_rotate_the_clients_and_merge_every_window() -> None:
+    from benchmarks.call_cpu import merge_rounds, rounds_order
 
-    async def record(self: Any, where: str, what: Any) -> None:
-        return None
+    assert [rounds_order(["a", "b", "c"], i) for i in range(4)] == [
+        ["a", "b", "c"],
+        ["b", "c", "a"],
+        ["c", "a", "b"],
+        ["a", "b", "c"],
+    ]
 
-    with pytest.raises(RuntimeError, match="source"):
-        _positions(record, ("source", "event"))
+    def one_window(cost: float, quiet: bool = True) -> dict[str, Any]:
+        window = {"sessions": 4, "alive": 4, "lag_p99_ms": 3.0, "quiet": quiet}
+        return {**window, "cpu_ms_per_call_s": cost}
+
+    def result(cost: float, kept: bool = True) -> dict[str, Any]:
+        step = {"repeats": [one_window(cost)] if kept else [], "discarded": [one_window(99, False)]}
+        plan = {"settle_s": 1.0, "repeats": 1}
+        return {"calls": 4, "deltas_ms": [20], "plan": plan, "by_delta": {"20": step}}
+
+    rounds = [
+        {"ours": result(10.0), "vendor": result(20.0)},
+        {"vendor": result(26.0), "ours": result(12.0)},
+        {"ours": result(11.0), "vendor": {"error": "worker died"}},
+    ]
+    merged = merge_rounds(rounds)
+    ours, vendor = merged["ours"]["by_delta"]["20"], merged["vendor"]["by_delta"]["20"]
+    assert ours["cpu_ms_per_call_s"] == {"n": 3, "median": 11.0, "min": 10.0, "max": 12.0}
+    assert len(ours["discarded"]) == 3
+    assert vendor["cpu_ms_per_call_s"] == {"n": 2, "median": 23.0, "min": 20.0, "max": 26.0}
+    assert merged["ours"]["plan"]["rounds"] == 3
+    assert merged["vendor"]["plan"]["rounds"] == 2
+    assert merge_rounds([{"floor": {"error": "no orjson"}}]) == {"floor": {"error": "no orjson"}}
 
 
 async def _floor_call(emu: Any, track: Any) -> Any:
@@ -353,19 +377,19 @@ async def test_the_floor_client_completes_a_turn_and_a_barge_in() -> None:
     clock = ServerClock()
     track = Track()
     emu = VoiceLiveEmulator(speed=math.inf, tts="synthetic", model_latency=0.0)
-    with clock.installed():
-        async with emu:
-            model = await _floor_call(emu, track)
-            try:
-                await _say(model, 3.0)
-                await asyncio.wait_for(track.finished.wait(), 20)
-                conn = emu.last_connection
-                assert track.bytes_in == conn.output_audio_bytes > 0
-                assert conn.events("session.update")[0]["session"]["input_audio_sampling_rate"]
-                await _say(model, 1.5, seed=3)  # talks over the queued answer
-                await asyncio.wait_for(track.flushed.wait(), 20)
-            finally:
-                await model.aclose()
-                await track.cleanup()
+    clock.watch(emu)
+    async with emu:
+        model = await _floor_call(emu, track)
+        try:
+            await _say(model, 3.0)
+            await asyncio.wait_for(track.finished.wait(), 20)
+            conn = emu.last_connection
+            assert track.bytes_in == conn.output_audio_bytes > 0
+            assert conn.events("session.update")[0]["session"]["input_audio_sampling_rate"]
+            await _say(model, 1.5, seed=3)  # talks over the queued answer
+            await asyncio.wait_for(track.flushed.wait(), 20)
+        finally:
+            await model.aclose()
+            await track.cleanup()
     assert clock.count("session.updated") == 1
     assert clock.count("response.audio.delta") > 0

@@ -200,14 +200,30 @@ def _density(t: _Rows, dens: dict[str, Any]) -> None:
         "(median of the repeats, bisected to ±1 call)",
         _sustained(dens.get(OURS)),
         _sustained(dens.get(VENDOR)),
+        _sustained(dens.get(FLOOR)),
         target="density.ratio",
     )
     t.add(
         "density",
         "… CPU ms per call-second at that count, median (min–max)",
-        _median(get(dens, OURS), "cpu_ms_per_call_s_at_sustained"),
-        _median(get(dens, VENDOR), "cpu_ms_per_call_s_at_sustained"),
+        *(_median(get(dens, k), "cpu_ms_per_call_s_at_sustained") for k in (OURS, VENDOR, FLOOR)),
     )
+    calls = {k: get(dens, k, "sustained_sessions") for k in (OURS, VENDOR, FLOOR)}
+    if calls[FLOOR] and calls[VENDOR]:
+        t.add(
+            "density",
+            "… the floor's calls ÷ the vendor's (the most any client reaches here)",
+            "",
+            floor=f"{calls[FLOOR] / calls[VENDOR]:.2f}×",
+        )
+
+
+def _over(cpu: dict[str, Any], top: str, bottom: str, delta: int) -> float | None:
+    """``top``'s median CPU per call-second over ``bottom``'s, at one delta size."""
+    values = [
+        get(cpu, k, "by_delta", str(delta), "cpu_ms_per_call_s", "median") for k in (top, bottom)
+    ]
+    return values[0] / values[1] if all(values) else None
 
 
 def _cpu(t: _Rows, cpu: dict[str, Any]) -> None:
@@ -224,6 +240,15 @@ def _cpu(t: _Rows, cpu: dict[str, Any]) -> None:
         )
     t.add("cpu", "… ours ÷ vendor, per delta size", t.reading("cpu.vendor"), target="cpu.vendor")
     t.add("cpu", "… ours ÷ floor, per delta size", t.reading("cpu.floor"), target="cpu.floor")
+    deltas = get(cpu, OURS, "deltas_ms") or []
+    floor_over_vendor = [_over(cpu, FLOOR, VENDOR, d) for d in deltas]
+    if deltas and all(r is not None for r in floor_over_vendor):
+        t.add(
+            "cpu",
+            "… the floor ÷ vendor, per delta size (the least any client reaches here)",
+            "",
+            floor=" / ".join(f"{r:.2f}×" for r in floor_over_vendor if r is not None),
+        )
 
 
 def _memory(t: _Rows, mem: dict[str, Any]) -> None:
