@@ -62,7 +62,7 @@ def _header(meta: dict[str, Any]) -> list[str]:
     if meta.get("floor"):
         lines += [
             f"The floor column ({LABELS[FLOOR]}) is the least a legitimate Voice Live client "
-            "does per call, run in the same process and harness (figures 1 and 8): every CPU "
+            "does per call, run in the same process and harness (figures 1, 6 and 8): every CPU "
             "figure is read as a ratio to it.",
             "",
         ]
