@@ -50,7 +50,9 @@ class Quiet(Agent):
 
 
 @asynccontextmanager
-async def avatar_call(**emulator: Any) -> AsyncIterator[tuple[LocalRoom, VideoRecorder]]:
+async def avatar_call(
+    **emulator: Any,
+) -> AsyncIterator[tuple[LocalRoom, VideoRecorder, VoiceLiveEmulator]]:
     """A LocalRoom call with an avatar, its video track drained from the start."""
     emulator = {"speed": 1.0, **emulator}
     async with VoiceLiveEmulator(api_key=KEY, tts="synthetic", model_latency=0, **emulator) as emu:
@@ -65,7 +67,7 @@ async def avatar_call(**emulator: Any) -> AsyncIterator[tuple[LocalRoom, VideoRe
             assert room.model is model
             assert room.video_track is model.video_track is not None
             async with VideoRecorder(room.video_track) as video:
-                yield room, video
+                yield room, video, emu
 
 
 def _voiced(frame: Any) -> bool:
@@ -94,7 +96,7 @@ def _after(frames: Sequence[tuple[float, Any]], start: float, end: float) -> lis
 async def test_the_agent_is_seen_and_its_lips_follow_its_voice(speed: float) -> None:
     """Paced like the service, or with the whole answer arriving at once: the picture
     follows the voice as it plays, not as the video arrives."""
-    async with avatar_call(speed=speed) as (room, video):
+    async with avatar_call(speed=speed) as (room, video, _):
         await room.session.say(ANSWER)
         await room.wait_for_event("agent_speech_ended", timeout=30)
         await video.wait_for(video.count + 25, timeout=10)  # a second of idle picture
@@ -113,7 +115,7 @@ async def test_the_agent_is_seen_and_its_lips_follow_its_voice(speed: float) -> 
 
 
 async def test_a_barge_in_freezes_the_picture_with_the_sound_and_the_next_answer_moves() -> None:
-    async with avatar_call() as (room, video):
+    async with avatar_call() as (room, video, emu):
         await room.session.say(LONG)
         await room.wait_for(lambda: len(_moving(video.frames)) >= 20, timeout=30, what="motion")
         await room.play(await synthesize("Wait, stop there please.", 24000), rate=24000)
@@ -125,6 +127,9 @@ async def test_a_barge_in_freezes_the_picture_with_the_sound_and_the_next_answer
         await room.wait_for_event("agent_speech_ended", count=ended + 1, timeout=30)
         frames = list(video.frames)
         decoded = room.model._avatar.output.frames_decoded
+        await emu.last_connection.wait_for("output_audio_buffer.cleared", source="server")
+    # the service's own avatar queue is cleared once, with the barge-in
+    assert emu.last_connection.types(source="client").count("output_audio_buffer.clear") == 1
     interrupted, reply = _segments(room, cut_heard)[:2]
     frozen = _after(frames, interrupted[1] + 0.1, reply[0] - 0.1)
     assert len(frozen) >= 10
@@ -166,7 +171,7 @@ async def test_a_broken_video_stream_leaves_the_voice_alone(
 
     monkeypatch.setattr(_avatar_video.AvatarEncoder, "encode", garbage)
     with caplog.at_level(logging.WARNING, logger="videosdk_plugins_azure"):
-        async with avatar_call() as (room, video):
+        async with avatar_call() as (room, video, _):
             await room.session.say(ANSWER)
             await room.wait_for_event("agent_speech_ended", timeout=30)
             await video.wait_for(10, timeout=10)

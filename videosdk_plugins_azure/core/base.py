@@ -198,6 +198,10 @@ class CallBase:
         silenced = self.calls.interrupt(position)
         if cancel_on_server and not cancelled_before and active in silenced:
             self.send({"type": "response.cancel"}, urgent=True)
+        if silenced and self.spec.avatar:
+            # the avatar's renderer keeps its own queue of the answer; cancelling the
+            # response stops new output, not what is queued there (avatar mode only)
+            self.send({"type": "output_audio_buffer.clear"}, urgent=True)
         server_truncates = bool(self.turn_detection().get("auto_truncate"))
         for response in silenced:
             self._apply_cut(self.calls.cut(response, server_truncates=server_truncates))

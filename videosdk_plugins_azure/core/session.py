@@ -68,6 +68,11 @@ class SessionSpec:
     def audio_out(self) -> bool:
         return "audio" in self.session_config.modalities
 
+    @property
+    def avatar(self) -> bool:
+        """Whether the service renders an avatar: it then queues audio and video of its own."""
+        return self.session_config.avatar is not None
+
     def validate(self) -> None:
         """Fail at construction for what depends on the model (e.g. the temperature range),
         and warn once about ``extra_session`` keys the service will refuse."""
