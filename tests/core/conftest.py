@@ -89,6 +89,20 @@ class Driver:
         self.run(self.core.live())
         return update
 
+    def asked_and_answering(self, question: str) -> None:
+        """Live, asked ``question`` in text, and the answer (r1, item a1) has begun to sound."""
+        self.connect()
+        self.run(self.core.user_text(question))
+        self.event("response.created", response={"id": "r1", "status": "in_progress"})
+        self.event(
+            "response.audio.delta",
+            response_id="r1",
+            item_id="a1",
+            output_index=0,
+            content_index=0,
+            delta="AQABAAEAAQA=",
+        )
+
     def answer(self, response_id: str, item_id: str, audio_ms: int = 200, text: str = "") -> None:
         """A whole spoken answer: created, item, audio, transcript, done."""
         self.event("response.created", response={"id": response_id, "status": "in_progress"})

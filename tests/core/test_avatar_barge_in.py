@@ -7,22 +7,7 @@ import pytest
 from videosdk_plugins_azure import AzureVoiceLiveConfig
 from videosdk_plugins_azure.config import Avatar
 
-from .conftest import Driver, make_core
-
-
-def _speaking(call: Driver) -> None:
-    call.connect()
-    call.run(call.core.user_text("Tell me about the harbour."))
-    call.event("response.created", response={"id": "r1", "status": "in_progress"})
-    call.event(
-        "response.audio.delta",
-        response_id="r1",
-        item_id="a1",
-        output_index=0,
-        content_index=0,
-        delta="AQABAAEAAQA=",
-    )
-    call.clear()
+from .conftest import make_core
 
 
 @pytest.mark.parametrize("avatar", [True, False], ids=["avatar", "voice-only"])
@@ -31,7 +16,8 @@ def test_the_avatar_queue_is_cleared_once_per_barge_in_and_only_with_an_avatar(
 ) -> None:
     config = AzureVoiceLiveConfig(avatar=Avatar(character="lisa") if avatar else None)
     call = make_core(config=config)
-    _speaking(call)
+    call.asked_and_answering("Tell me about the harbour.")
+    call.clear()
     call.run(call.core.interrupt())
     call.run(call.core.interrupt())  # a repeated interrupt repeats nothing
     clears = call.sent("output_audio_buffer.clear")

@@ -196,17 +196,7 @@ def test_an_answer_cut_off_before_the_caller_got_any_of_it_is_asked_again(call: 
 
 
 def test_an_answer_the_caller_heard_part_of_is_not_asked_again(call: Driver) -> None:
-    call.connect()
-    call.run(call.core.user_text("Tell me a story."))
-    call.event("response.created", response={"id": "r1", "status": "in_progress"})
-    call.event(
-        "response.audio.delta",
-        response_id="r1",
-        item_id="a1",
-        output_index=0,
-        content_index=0,
-        delta="AQABAAEAAQA=",
-    )
+    call.asked_and_answering("Tell me a story.")
     call.core.socket_closed(1006)
     call.core.connection_reset("drop", error=True)
     call.clear()
