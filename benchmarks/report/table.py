@@ -14,7 +14,7 @@ from ..common import FLOOR, OURS, VENDOR
 from ..density import LAG_LIMIT_MS
 from ..interruptions import TRUNCATE_TOLERANCE_MS
 from ._format import get, num, pair
-from .targets import FIGURE_NUMBERS, Checked, check_all, column
+from .targets import FIGURE_NUMBERS, Checked, check_all, column, ratio
 
 __all__ = ["HEADER", "Row", "markdown_table", "rows", "table"]
 
@@ -208,22 +208,14 @@ def _density(t: _Rows, dens: dict[str, Any]) -> None:
         "… CPU ms per call-second at that count, median (min–max)",
         *(_median(get(dens, k), "cpu_ms_per_call_s_at_sustained") for k in (OURS, VENDOR, FLOOR)),
     )
-    calls = {k: get(dens, k, "sustained_sessions") for k in (OURS, VENDOR, FLOOR)}
-    if calls[FLOOR] and calls[VENDOR]:
+    calls = ratio(get(dens, FLOOR, "sustained_sessions"), get(dens, VENDOR, "sustained_sessions"))
+    if calls:
         t.add(
             "density",
             "… the floor's calls ÷ the vendor's (the most any client reaches here)",
             "",
-            floor=f"{calls[FLOOR] / calls[VENDOR]:.2f}×",
+            floor=f"{calls:.2f}×",
         )
-
-
-def _over(cpu: dict[str, Any], top: str, bottom: str, delta: int) -> float | None:
-    """``top``'s median CPU per call-second over ``bottom``'s, at one delta size."""
-    values = [
-        get(cpu, k, "by_delta", str(delta), "cpu_ms_per_call_s", "median") for k in (top, bottom)
-    ]
-    return values[0] / values[1] if all(values) else None
 
 
 def _cpu(t: _Rows, cpu: dict[str, Any]) -> None:
@@ -241,13 +233,21 @@ def _cpu(t: _Rows, cpu: dict[str, Any]) -> None:
     t.add("cpu", "… ours ÷ vendor, per delta size", t.reading("cpu.vendor"), target="cpu.vendor")
     t.add("cpu", "… ours ÷ floor, per delta size", t.reading("cpu.floor"), target="cpu.floor")
     deltas = get(cpu, OURS, "deltas_ms") or []
-    floor_over_vendor = [_over(cpu, FLOOR, VENDOR, d) for d in deltas]
-    if deltas and all(r is not None for r in floor_over_vendor):
+    median = ("cpu_ms_per_call_s", "median")
+    floor_over_vendor = [
+        ratio(
+            get(cpu, FLOOR, "by_delta", str(d), *median),
+            get(cpu, VENDOR, "by_delta", str(d), *median),
+        )
+        for d in deltas
+    ]
+    shown = [r for r in floor_over_vendor if r]
+    if deltas and len(shown) == len(deltas):
         t.add(
             "cpu",
             "… the floor ÷ vendor, per delta size (the least any client reaches here)",
             "",
-            floor=" / ".join(f"{r:.2f}×" for r in floor_over_vendor if r is not None),
+            floor=" / ".join(f"{r:.2f}×" for r in shown),
         )
 
 

@@ -35,6 +35,7 @@ __all__ = [
     "check_all",
     "column",
     "marks",
+    "ratio",
     "targets",
 ]
 
@@ -261,7 +262,9 @@ class Checked:
         return mark(self.met) + self.detail
 
 
-def _ratio(ours: Any, other: Any) -> float | None:
+def ratio(ours: Any, other: Any) -> float | None:
+    """``ours / other`` for two measured values; None unless both are numbers and
+    ``other`` is positive (results spell infinity ``"inf"``)."""
     ours, other = _numeric(ours), _numeric(other)
     if not isinstance(ours, int | float) or not isinstance(other, int | float) or other <= 0:
         return None
@@ -275,7 +278,7 @@ def _values(target: Target, figures: Mapping[str, Any], ours: dict[str, Any]) ->
         value = get(ours, *c.value)
         if c.over is not None:
             other = _result(figures, target, c.over)
-            value = _ratio(value, get(other, *c.value) if other is not None else None)
+            value = ratio(value, get(other, *c.value) if other is not None else None)
         values.append(value)
     return values
 
